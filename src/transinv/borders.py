@@ -1,0 +1,247 @@
+"""The one place that decides how a convolution treats the image border.
+
+Every model in transinv builds its convolutions, pooling pads and BlurPool layers
+through this module, so that a border type is a single string in the config and
+nothing else in the code base knows how many pixels to pad.
+
+Border names (``<extent>_<mode>``, plus ``valid``):
+
+``valid``
+    V-Conv: no padding, the output shrinks by ``k - 1``.
+``same_zero``, ``same_circular``, ``same_reflect``, ``same_replicate``
+    S-Conv: ``(k - 1) / 2`` per side, the output keeps its size at stride 1.
+    ``same_circular`` is the paper's "S-Conv, Circ" row. PyTorch >= 1.5 pads
+    ``padding`` pixels *per side* in circular mode, whereas the authors' PyTorch
+    (<= 1.4) split ``padding`` over both sides; asking for ``same_circular`` here
+    always gives the same-size conv the paper describes.
+``full_zero``
+    F-Conv: zero padding ``k - 1`` per side, the output grows by ``k - 1``: every
+    pixel is seen by every kernel position, so no location is privileged.
+``full_circular``
+    What the authors' ``cir`` setting computes on modern PyTorch (circular padding
+    ``k - 1`` per side). Offered so that the version-dependent row can be shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Extent = Literal["valid", "same", "full"]
+Mode = Literal["zeros", "circular", "reflect", "replicate"]
+
+_MODE_BY_SUFFIX: dict[str, Mode] = {
+    "zero": "zeros",
+    "circular": "circular",
+    "reflect": "reflect",
+    "replicate": "replicate",
+}
+
+BORDER_NAMES: tuple[str, ...] = (
+    "valid",
+    "same_zero",
+    "same_circular",
+    "same_reflect",
+    "same_replicate",
+    "full_zero",
+    "full_circular",
+)
+
+#: Short labels used in tables and figures (the paper's vocabulary).
+BORDER_LABELS: dict[str, str] = {
+    "valid": "V-Conv",
+    "same_zero": "S-Conv zero",
+    "same_circular": "S-Conv circular",
+    "same_reflect": "S-Conv reflect",
+    "same_replicate": "S-Conv replicate",
+    "full_zero": "F-Conv zero",
+    "full_circular": "F-Conv circular",
+}
+
+
+class UnknownBorderError(ValueError):
+    """Raised for a border name that is not one of :data:`BORDER_NAMES`."""
+
+
+@dataclass(frozen=True)
+class Border:
+    """A resolved border type: how far the padding extends and what it fills with."""
+
+    name: str
+    extent: Extent
+    mode: Mode
+
+    def pad_amounts(self, kernel_size: int, dilation: int = 1) -> tuple[int, int]:
+        """Pixels added (before, after) along one axis for a kernel of this size.
+
+        Even kernels get the extra pixel after, as antialiased-cnns' BlurPool does.
+        """
+        span = dilation * (kernel_size - 1)
+        if self.extent == "valid":
+            return (0, 0)
+        if self.extent == "same":
+            return (span // 2, span - span // 2)
+        return (span, span)
+
+    def growth(self, kernel_size: int, dilation: int = 1) -> int:
+        """How many pixels a stride-1 convolution adds to the map size (negative: shrinks).
+
+        Residual networks ask this to pad their shortcuts so that the identity stays
+        aligned with the grown convolution path (F-Conv never crops).
+        """
+        before, after = self.pad_amounts(kernel_size, dilation)
+        return before + after - dilation * (kernel_size - 1)
+
+    def output_size(self, size: int, kernel_size: int, stride: int = 1) -> int:
+        """Spatial size after a convolution with this border."""
+        before, after = self.pad_amounts(kernel_size)
+        return (size + before + after - kernel_size) // stride + 1
+
+    def pad(self, x: torch.Tensor, kernel_size: int) -> torch.Tensor:
+        """Pad the last two axes of ``x`` as a convolution with this border would."""
+        before, after = self.pad_amounts(kernel_size)
+        if before == after == 0:
+            return x
+        mode = "constant" if self.mode == "zeros" else self.mode
+        return F.pad(x, (before, after, before, after), mode=mode)
+
+
+def resolve_border(name: str) -> Border:
+    """Turn a border name from the config into a :class:`Border`.
+
+    Fails with the list of valid names, so a typo in a config or a model call
+    says what would have been accepted.
+    """
+    if name not in BORDER_NAMES:
+        raise UnknownBorderError(
+            f"unknown border type {name!r}; valid border types are: {', '.join(BORDER_NAMES)}"
+        )
+    if name == "valid":
+        return Border(name, "valid", "zeros")
+    extent, suffix = name.split("_", 1)
+    return Border(name, extent, _MODE_BY_SUFFIX[suffix])  # type: ignore[arg-type]
+
+
+def conv2d(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    border: str | Border,
+    *,
+    stride: int = 1,
+    groups: int = 1,
+    bias: bool = True,
+) -> nn.Module:
+    """A 2D convolution whose border handling comes from ``border``.
+
+    Symmetric pads use :class:`torch.nn.Conv2d`'s own ``padding``/``padding_mode`` (the
+    fused zero-pad path is the fastest on every backend); asymmetric ones (even
+    kernels in ``same`` mode) get an explicit pad layer in front.
+    """
+    resolved = border if isinstance(border, Border) else resolve_border(border)
+    before, after = resolved.pad_amounts(kernel_size)
+    if before == after:
+        return nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=before,
+            padding_mode=resolved.mode,
+            groups=groups,
+            bias=bias,
+        )
+    return nn.Sequential(
+        BorderPad(resolved, kernel_size),
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, groups=groups, bias=bias),
+    )
+
+
+class BorderPad(nn.Module):
+    """Pads a feature map as a convolution of ``kernel_size`` with ``border`` would."""
+
+    def __init__(self, border: str | Border, kernel_size: int) -> None:
+        super().__init__()
+        self.border = border if isinstance(border, Border) else resolve_border(border)
+        self.kernel_size = kernel_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.border.pad(x, self.kernel_size)
+
+    def extra_repr(self) -> str:
+        return f"border={self.border.name}, kernel_size={self.kernel_size}"
+
+
+def shortcut_pad(x: torch.Tensor, pixels: int) -> torch.Tensor:
+    """Zero-pad (or centre-crop, for negative ``pixels``) a residual identity on every side.
+
+    F-Conv residual blocks grow their conv path; the identity is zero-padded to the
+    same size and stays centre-aligned with it, never cropped (PROTOCOLS §1).
+    """
+    if pixels == 0:
+        return x
+    return F.pad(x, (pixels, pixels, pixels, pixels))
+
+
+BLUR_PAD_TYPES: tuple[str, ...] = ("zero", "reflect", "full")
+
+_BINOMIAL_TAPS: dict[int, tuple[float, ...]] = {
+    1: (1.0,),
+    2: (1.0, 1.0),
+    3: (1.0, 2.0, 1.0),
+    4: (1.0, 3.0, 3.0, 1.0),
+    5: (1.0, 4.0, 6.0, 4.0, 1.0),
+    6: (1.0, 5.0, 10.0, 10.0, 5.0, 1.0),
+    7: (1.0, 6.0, 15.0, 20.0, 15.0, 6.0, 1.0),
+}
+
+
+class BlurPool(nn.Module):
+    """Anti-aliased subsampling (Zhang 2019): a binomial low-pass, then stride.
+
+    ``pad_type`` decides the border: ``zero`` and ``reflect`` pad
+    ``[floor((f-1)/2), ceil((f-1)/2)]`` (Zhang uses reflect, Kayhan's S+Blur models use
+    zero); ``full`` zero-pads ``f - 1`` on every side, as Kayhan's F+Blur models do.
+    """
+
+    def __init__(
+        self, channels: int, filter_size: int = 3, stride: int = 2, pad_type: str = "zero"
+    ) -> None:
+        super().__init__()
+        if filter_size not in _BINOMIAL_TAPS:
+            raise ValueError(
+                f"BlurPool filter size must be one of {sorted(_BINOMIAL_TAPS)}, got {filter_size}"
+            )
+        if pad_type not in BLUR_PAD_TYPES:
+            raise ValueError(
+                f"unknown BlurPool pad type {pad_type!r}; valid pad types are: "
+                f"{', '.join(BLUR_PAD_TYPES)}"
+            )
+        self.channels = channels
+        self.filter_size = filter_size
+        self.stride = stride
+        self.pad_type = pad_type
+        taps = torch.tensor(_BINOMIAL_TAPS[filter_size])
+        kernel = torch.outer(taps, taps)
+        kernel = kernel / kernel.sum()
+        self.register_buffer("kernel", kernel.expand(channels, 1, -1, -1).contiguous())
+        border_name = {"zero": "same_zero", "reflect": "same_reflect", "full": "full_zero"}[
+            pad_type
+        ]
+        self.border = resolve_border(border_name)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        padded = self.border.pad(x, self.filter_size)
+        if self.filter_size == 1:
+            return padded[:, :, :: self.stride, :: self.stride]
+        return F.conv2d(padded, self.kernel, stride=self.stride, groups=self.channels)
+
+    def extra_repr(self) -> str:
+        return (
+            f"channels={self.channels}, filter_size={self.filter_size}, "
+            f"stride={self.stride}, pad_type={self.pad_type}"
+        )

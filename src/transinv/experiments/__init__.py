@@ -1,0 +1,1 @@
+"""One module per experiment: each turns settings into a run record."""

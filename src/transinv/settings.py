@@ -1,0 +1,85 @@
+"""Typed views of the config sections each experiment reads.
+
+The JSON schema in ``workflow/schemas`` rejects bad configs before any job starts;
+these dataclasses give the library the same values with types, and make the
+library usable without Snakemake (``transinv ... --settings '{...}'``).
+Defaults are the paper protocol.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How to run, not what to compute: never part of a result's identity."""
+
+    device: str = "cpu"
+    amp: bool = False
+    channels_last: bool = False
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class RedGreenSettings:
+    protocols: tuple[str, ...] = ("faithful", "corrected")
+    borders: tuple[str, ...] = ("valid", "same_zero", "same_circular", "full_zero")
+    seeds: tuple[int, ...] = tuple(range(10))
+    data_seed: int = 1988
+    n_train: int = 2000
+    n_val: int = 1000
+    n_test: int = 1000
+    batch_size: int = 200
+    max_epochs: int = 50
+    patience: int = 8
+    lr: float = 1.0
+    rho: float = 0.9
+    eps: float = 1e-6
+    weight_decay: float = 5e-5
+
+
+@dataclass(frozen=True)
+class RookSettings:
+    borders: tuple[str, ...] = ("same_zero", "full_zero")
+    seeds: tuple[int, ...] = tuple(range(5))
+    epochs: int = 100
+    lr: float = 0.1
+    momentum: float = 0.9
+
+
+@dataclass(frozen=True)
+class Translation1DSettings:
+    steps: int = 200
+    grid_cells: int = 16
+    kernel: tuple[float, ...] = (2.0, -2.0)
+    bias: float = -1.0
+
+
+def from_mapping(cls: type[T], values: dict[str, Any]) -> T:
+    """Build ``cls`` from a config mapping; unknown keys are an error, lists become tuples."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(
+            f"unknown {cls.__name__} key(s): {', '.join(unknown)}; "
+            f"valid keys are: {', '.join(sorted(names))}"
+        )
+    converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return cls(**converted)
+
+
+def parse_settings(cls: type[T], text: str | None) -> T:
+    """Settings from a JSON string (as the workflow passes them), defaults when None."""
+    return cls() if text is None else from_mapping(cls, json.loads(text))
+
+
+def as_dict(settings: Any) -> dict[str, Any]:
+    return {
+        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(settings).items()
+    }

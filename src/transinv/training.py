@@ -1,0 +1,313 @@
+"""Resumable, deterministic training with early stopping on one or more validation sets.
+
+Why several validation sets: two protocols that share the training data, the
+initialisation and the batch order share the whole weight trajectory; they differ
+only in which set decides when to stop and which epoch to keep. Training once and
+tracking every stopping rule side by side gives, for each protocol, exactly the
+result of a separate run, at a fraction of the cost.
+
+Why checkpoints every epoch: cluster jobs are preempted and killed. The checkpoint
+holds everything the next epoch depends on (weights, optimiser, stopping state,
+history, RNG), is written atomically, and a rerun continues from it to the same
+final numbers as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import random
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from transinv.atomic import atomic_path
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = 1
+
+
+class TrainingInterrupted(RuntimeError):
+    """Raised after a SIGTERM/SIGINT was turned into a checkpoint; the job should exit non-zero."""
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every RNG a run touches and ask PyTorch for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present; asking for CUDA without one is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device {name!r} was requested but PyTorch sees no CUDA device; "
+            "set `device: cpu` (or `auto`) in the config"
+        )
+    return torch.device(name)
+
+
+@dataclass
+class EarlyStopping:
+    """The authors' rule: keep the lowest-validation-loss weights, stop after
+    ``patience + 1`` consecutive epochs without improvement."""
+
+    patience: int
+    best_loss: float = math.inf
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    stopped_epoch: int | None = None
+    best_state: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_epoch is not None
+
+    def update(self, epoch: int, loss: float, model: nn.Module) -> None:
+        if self.stopped:
+            return
+        if loss < self.best_loss:
+            self.best_loss, self.best_epoch, self.bad_epochs = loss, epoch, 0
+            self.best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            return
+        self.bad_epochs += 1
+        if self.bad_epochs > self.patience:
+            self.stopped_epoch = epoch
+
+    def finish(self, last_epoch: int) -> None:
+        """Mark a tracker that never triggered as stopped by the epoch budget."""
+        if not self.stopped:
+            self.stopped_epoch = last_epoch
+
+
+@dataclass
+class Split:
+    """A labelled tensor pair evaluated each epoch or at the end."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+
+@dataclass
+class TrainSettings:
+    batch_size: int
+    max_epochs: int
+    patience: int
+    shuffle: bool = False
+    amp: bool = False
+    channels_last: bool = False
+
+
+@dataclass
+class TrainingOutcome:
+    """What training produced for each monitored validation set."""
+
+    trackers: dict[str, EarlyStopping]
+    history: list[dict[str, float]]
+    epochs_trained: int
+    resumed_from_epoch: int
+
+
+def _batches(n: int, batch_size: int, order: torch.Tensor | None) -> Iterator[torch.Tensor]:
+    indices = order if order is not None else torch.arange(n)
+    for start in range(0, n, batch_size):
+        yield indices[start : start + batch_size]
+
+
+def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+    x = x.to(device, non_blocking=True)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    split: Split,
+    device: torch.device,
+    batch_size: int = 500,
+    amp: bool = False,
+    channels_last: bool = False,
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy (%) of ``model`` on ``split``."""
+    model.eval()
+    total_loss, correct = 0.0, 0
+    for index in _batches(len(split.labels), batch_size, None):
+        x = _prepare(split.images[index], device, channels_last)
+        y = split.labels[index].to(device)
+        with torch.autocast(device.type, enabled=amp and device.type == "cuda"):
+            logits = model(x)
+        total_loss += nn.functional.cross_entropy(logits.float(), y, reduction="sum").item()
+        correct += (logits.argmax(1) == y).sum().item()
+    n = len(split.labels)
+    return total_loss / n, 100.0 * correct / n
+
+
+def _tracker_to_dict(tracker: EarlyStopping) -> dict[str, Any]:
+    return asdict(tracker)
+
+
+def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any] | None:
+    """The checkpoint at ``path``, or None when it is missing or unreadable.
+
+    A truncated or corrupt file (a job killed by an old, non-atomic writer, a full
+    disk, a bad copy) is reported and set aside so the run restarts cleanly.
+    """
+    if not path.exists():
+        return None
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if payload.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"unknown checkpoint format {payload.get('format')!r}")
+    except Exception as error:  # noqa: BLE001 - any unreadable file means "start over"
+        quarantine = path.with_suffix(path.suffix + ".corrupt")
+        path.replace(quarantine)
+        log.warning(
+            "checkpoint %s is unreadable (%s); moved it to %s and restarting from epoch 0",
+            path,
+            error,
+            quarantine,
+        )
+        return None
+    return payload
+
+
+@contextmanager
+def _stop_requests() -> Iterator[dict[str, int]]:
+    """Turn SIGTERM/SIGINT (preemption, time-out, Ctrl-C) into a flag the loop checks."""
+    requested: dict[str, int] = {}
+
+    def handler(signum: int, _frame: Any) -> None:
+        requested["signal"] = signum
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield requested
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def train(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_split: Split,
+    monitors: dict[str, Split],
+    settings: TrainSettings,
+    checkpoint_path: Path,
+    device: torch.device,
+    seed: int,
+    progress: Callable[[dict[str, float]], None] | None = None,
+) -> TrainingOutcome:
+    """Train until every monitor's early stopping has triggered or the budget is spent.
+
+    Resumes from ``checkpoint_path`` when it holds a readable checkpoint. On SIGTERM
+    or SIGINT the current epoch is finished, checkpointed, and
+    :class:`TrainingInterrupted` is raised.
+    """
+    model.to(device)
+    if settings.channels_last:
+        model.to(memory_format=torch.channels_last)
+    trackers = {name: EarlyStopping(settings.patience) for name in monitors}
+    history: list[dict[str, float]] = []
+    start_epoch = 0
+    generator = torch.Generator().manual_seed(seed)
+    scaler = torch.amp.GradScaler(device.type, enabled=settings.amp and device.type == "cuda")
+
+    checkpoint = load_checkpoint(checkpoint_path)
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scaler.load_state_dict(checkpoint["scaler"])
+        generator.set_state(checkpoint["generator"])
+        trackers = {name: EarlyStopping(**state) for name, state in checkpoint["trackers"].items()}
+        history = checkpoint["history"]
+        start_epoch = checkpoint["epoch"]
+        log.info("resuming from %s after epoch %d", checkpoint_path, start_epoch)
+
+    n_train = len(train_split.labels)
+    epoch = start_epoch
+    with _stop_requests() as stop:
+        while epoch < settings.max_epochs and not all(t.stopped for t in trackers.values()):
+            epoch += 1
+            started = time.perf_counter()
+            model.train()
+            order = torch.randperm(n_train, generator=generator) if settings.shuffle else None
+            running_loss = 0.0
+            for index in _batches(n_train, settings.batch_size, order):
+                x = _prepare(train_split.images[index], device, settings.channels_last)
+                y = train_split.labels[index].to(device)
+                optimizer.zero_grad(set_to_none=True)
+                with torch.autocast(device.type, enabled=settings.amp and device.type == "cuda"):
+                    loss = nn.functional.cross_entropy(model(x).float(), y)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                running_loss += loss.item() * len(index)
+            record: dict[str, float] = {"epoch": epoch, "train_loss": running_loss / n_train}
+            for name, split in monitors.items():
+                if trackers[name].stopped:
+                    continue
+                val_loss, val_acc = evaluate(
+                    model,
+                    split,
+                    device,
+                    amp=settings.amp,
+                    channels_last=settings.channels_last,
+                )
+                trackers[name].update(epoch, val_loss, model)
+                record[f"{name}_val_loss"] = val_loss
+                record[f"{name}_val_accuracy"] = val_acc
+            record["seconds"] = time.perf_counter() - started
+            history.append(record)
+            _save_checkpoint(
+                checkpoint_path,
+                {
+                    "format": CHECKPOINT_FORMAT,
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scaler": scaler.state_dict(),
+                    "generator": generator.get_state(),
+                    "trackers": {name: _tracker_to_dict(t) for name, t in trackers.items()},
+                    "history": history,
+                },
+            )
+            if progress is not None:
+                progress(record)
+            if stop:
+                raise TrainingInterrupted(
+                    f"stopped by signal {stop['signal']} after epoch {epoch}; "
+                    f"checkpoint {checkpoint_path} resumes from there"
+                )
+    for tracker in trackers.values():
+        tracker.finish(epoch)
+    return TrainingOutcome(trackers, history, epoch, start_epoch)
+
+
+def best_model(model: nn.Module, tracker: EarlyStopping) -> nn.Module:
+    """A copy of ``model`` holding the tracker's best weights."""
+    if tracker.best_state is None:
+        raise RuntimeError("no epoch was trained, so there are no best weights")
+    kept = copy.deepcopy(model)
+    kept.load_state_dict(tracker.best_state)
+    return kept
