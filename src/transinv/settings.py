@@ -61,6 +61,24 @@ class Translation1DSettings:
     bias: float = -1.0
 
 
+#: Fields that choose *which* runs exist (the grid), not *how* one run is done.
+GRID_FIELDS = frozenset({"protocols", "borders", "seeds"})
+
+
+def protocol_scale(settings: Any) -> str:
+    """``paper`` when every per-run setting equals the paper protocol, else ``quick``.
+
+    Derived, never declared, so that a reduced run cannot be labelled as the paper's.
+    """
+    reference = type(settings)()
+    for item in dataclasses.fields(settings):
+        if item.name in GRID_FIELDS:
+            continue
+        if getattr(settings, item.name) != getattr(reference, item.name):
+            return "quick"
+    return "paper"
+
+
 def from_mapping(cls: type[T], values: dict[str, Any]) -> T:
     """Build ``cls`` from a config mapping; unknown keys are an error, lists become tuples."""
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]

@@ -216,11 +216,14 @@ def train(
     checkpoint_path: Path,
     device: torch.device,
     seed: int,
+    run_key: str,
     progress: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainingOutcome:
     """Train until every monitor's early stopping has triggered or the budget is spent.
 
-    Resumes from ``checkpoint_path`` when it holds a readable checkpoint. On SIGTERM
+    Resumes from ``checkpoint_path`` when it holds a readable checkpoint written for
+    the same ``run_key`` (a hash of everything that defines the run: a checkpoint of
+    different settings is never resumed). On SIGTERM
     or SIGINT the current epoch is finished, checkpointed, and
     :class:`TrainingInterrupted` is raised.
     """
@@ -234,6 +237,11 @@ def train(
     scaler = torch.amp.GradScaler(device.type, enabled=settings.amp and device.type == "cuda")
 
     checkpoint = load_checkpoint(checkpoint_path)
+    if checkpoint is not None and checkpoint.get("run_key") != run_key:
+        log.warning(
+            "checkpoint %s belongs to different settings; starting from epoch 0", checkpoint_path
+        )
+        checkpoint = None
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
@@ -283,6 +291,7 @@ def train(
                 checkpoint_path,
                 {
                     "format": CHECKPOINT_FORMAT,
+                    "run_key": run_key,
                     "epoch": epoch,
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),

@@ -36,6 +36,11 @@ DATASET = "red_green_generated"
 MODEL = "red_green_net"
 
 
+def _per_run_settings(settings: RedGreenSettings) -> dict[str, object]:
+    """The settings one (border, seed) run depends on; the rest of the grid may change freely."""
+    return {k: v for k, v in as_dict(settings).items() if k not in ("borders", "seeds")}
+
+
 def run(
     border: str,
     seed: int,
@@ -98,6 +103,7 @@ def run(
         checkpoint_path,
         device,
         seed,
+        run_key=provenance.config_hash([_per_run_settings(settings), border, seed]),
         progress=report,
     )
 

@@ -1,0 +1,44 @@
+# transinv: the two commands a newcomer needs.
+#   make reproduce   set up .venv, run the pipeline on the embedded default, write the report
+#   make test        set up .venv, run the lints and the test suite
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+CORES ?= all
+# Rules call the `transinv` command: put the venv first on PATH for every job.
+RUN := PATH="$(BIN):$$PATH"
+
+.PHONY: reproduce test lint install lock report clean-results benchmark
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml envs/requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r envs/requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+reproduce: install
+	$(RUN) $(BIN)/snakemake --cores $(CORES)
+	$(RUN) $(BIN)/snakemake --report results/report.html
+	@echo "Done: tables in results/tables, figures in results/figures, report results/report.html"
+
+report: install
+	$(RUN) $(BIN)/snakemake --report results/report.html
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(RUN) $(BIN)/snakemake --lint --cores 1
+
+test: lint
+	$(RUN) $(BIN)/python -m pytest
+
+benchmark: install
+	$(RUN) $(BIN)/python benchmarks/red_green_training.py
+
+lock: install
+	$(BIN)/python -m pip freeze --exclude transinv > envs/requirements.lock.new
+	mv envs/requirements.lock.new envs/requirements.lock

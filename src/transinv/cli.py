@@ -1,0 +1,241 @@
+"""``transinv``: the command line every workflow rule calls, usable on its own too.
+
+Each subcommand does one job of the pipeline. Settings arrive as one JSON object
+(the config section, exactly as the workflow passes it); without ``--settings``
+the paper protocol is used, so ``transinv red-green --border full_zero --seed 0
+--output run.json`` reproduces one paper run by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from transinv.atomic import write_json
+from transinv.borders import BORDER_NAMES
+from transinv.settings import (
+    RedGreenSettings,
+    RookSettings,
+    Runtime,
+    Translation1DSettings,
+    parse_settings,
+    protocol_scale,
+)
+from transinv.training import TrainingInterrupted
+
+log = logging.getLogger("transinv")
+
+EXIT_INTERRUPTED = 75  # EX_TEMPFAIL: try again, the checkpoint resumes
+
+
+def _add_runtime(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("runtime (how to run; never changes what is computed)")
+    group.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto [cpu]")
+    group.add_argument("--threads", type=int, default=1, help="CPU threads for PyTorch [1]")
+    group.add_argument(
+        "--amp", action="store_true", help="mixed precision on CUDA (ignored on CPU)"
+    )
+    group.add_argument("--channels-last", action="store_true", help="channels-last memory format")
+
+
+def _runtime(args: argparse.Namespace) -> Runtime:
+    return Runtime(
+        device=args.device, amp=args.amp, channels_last=args.channels_last, threads=args.threads
+    )
+
+
+def _settings_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--settings",
+        help=f"JSON object with the {what} config section (default: the paper protocol)",
+    )
+
+
+def _cmd_red_green(args: argparse.Namespace) -> None:
+    from transinv.experiments import red_green
+
+    settings = parse_settings(RedGreenSettings, args.settings)
+    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
+    record = red_green.run(
+        args.border, args.seed, settings, _runtime(args), protocol_scale(settings), checkpoint
+    )
+    record.save(args.output)
+
+
+def _cmd_rook(args: argparse.Namespace) -> None:
+    from transinv.experiments import rook
+
+    settings = parse_settings(RookSettings, args.settings)
+    record = rook.run(args.border, settings, _runtime(args), protocol_scale(settings))
+    record.save(args.output)
+
+
+def _cmd_border_maps(args: argparse.Namespace) -> None:
+    from transinv.experiments import border_maps
+
+    write_json(args.output, border_maps.compute(args.size, args.kernel_size))
+
+
+def _cmd_translation_1d(args: argparse.Namespace) -> None:
+    from transinv.atomic import write_with
+    from transinv.experiments import translation_1d
+
+    settings = parse_settings(Translation1DSettings, args.settings)
+    sweep = translation_1d.sweep(settings)
+    write_with(args.sweep, lambda tmp: sweep.to_csv(tmp, index=False))
+    translation_1d.summary_record(sweep, settings, protocol_scale(settings)).save(args.output)
+
+
+def _cmd_summary(args: argparse.Namespace) -> None:
+    from transinv.summary import build_summary, headline_metrics, write_summary
+
+    frame = build_summary(args.records)
+    write_summary(frame, args.output)
+    if args.metrics:
+        write_json(args.metrics, headline_metrics(frame))
+    log.info("%d rows from %d run records", len(frame), len(args.records))
+
+
+def _cmd_table(args: argparse.Namespace) -> None:
+    from transinv.summary import read_summary
+    from transinv.tables import write_red_green
+
+    write_red_green(read_summary(args.summary), args.tex, args.csv)
+
+
+def _cmd_figure(args: argparse.Namespace) -> None:
+    from transinv.summary import read_summary
+
+    if args.name == "red-green":
+        from transinv.plots.red_green import plot_red_green
+
+        plot_red_green(read_summary(args.input), args.pdf, args.png)
+    elif args.name == "rook":
+        from transinv.experiments.rook import rook_images
+        from transinv.plots.rook import plot_rook
+
+        images, _ = rook_images()
+        plot_rook(images, read_summary(args.input), Path(args.pdf), Path(args.png))
+    elif args.name == "border-maps":
+        from transinv.plots.border_maps import plot_border_maps
+
+        data = json.loads(Path(args.input).read_text(encoding="utf-8"))
+        plot_border_maps(data, Path(args.pdf), Path(args.png))
+    elif args.name == "translation-1d":
+        import pandas as pd
+
+        from transinv.plots.translation_1d import plot_translation_1d
+
+        plot_translation_1d(pd.read_csv(args.input), Path(args.pdf), Path(args.png))
+
+
+FIGURES = ("red-green", "rook", "border-maps", "translation-1d")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="transinv",
+        description=(
+            "Reproduce Kayhan & van Gemert (CVPR 2020), 'On Translation Invariance in CNNs'. "
+            "Each subcommand is one job of the Snakemake workflow; run `snakemake --cores N` "
+            "for the whole pipeline."
+        ),
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], None], help_text: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = command(
+        "red-green",
+        _cmd_red_green,
+        "Train one Red-Green net (paper Table 1) for one border type and seed, under every "
+        "protocol in the settings, and write its run record. Resumes from --checkpoint.",
+    )
+    sub.add_argument("--border", required=True, choices=BORDER_NAMES)
+    sub.add_argument("--seed", required=True, type=int, help="torch seed set before building")
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    sub.add_argument("--checkpoint", type=Path, help="checkpoint file [OUTPUT.ckpt.pt]")
+    _settings_option(sub, "red_green")
+    _add_runtime(sub)
+
+    sub = command(
+        "rook",
+        _cmd_rook,
+        "Train the one-filter rook net (paper Fig. 1) for every seed with one border type.",
+    )
+    sub.add_argument("--border", required=True, choices=BORDER_NAMES)
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    _settings_option(sub, "rook")
+    _add_runtime(sub)
+
+    sub = command(
+        "border-maps",
+        _cmd_border_maps,
+        "Feature maps of a corner and a centre pixel under valid / same / full convolution.",
+    )
+    sub.add_argument("--output", required=True, help="JSON file to write")
+    sub.add_argument("--size", type=int, default=8, help="image size [8]")
+    sub.add_argument("--kernel-size", type=int, default=3, help="kernel size [3]")
+
+    sub = command(
+        "translation-1d",
+        _cmd_translation_1d,
+        "McGreivy & Hakim's 1D example: a conv+ReLU layer on a step translated by a "
+        "fraction of a cell.",
+    )
+    sub.add_argument("--sweep", required=True, help="CSV of the sweep over the shift")
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    _settings_option(sub, "translation_1d")
+
+    sub = command(
+        "summary",
+        _cmd_summary,
+        "Collect run records into the tidy results/summary.csv (and the DVC metrics JSON).",
+    )
+    sub.add_argument("records", nargs="+", help="run record JSON files")
+    sub.add_argument("--output", required=True, help="summary CSV to write")
+    sub.add_argument("--metrics", help="also write headline metrics (JSON) for DVC")
+
+    sub = command("table", _cmd_table, "Write the Red-Green table (LaTeX and CSV).")
+    sub.add_argument("name", choices=["red-green"])
+    sub.add_argument("--summary", required=True)
+    sub.add_argument("--tex", required=True)
+    sub.add_argument("--csv", required=True)
+
+    sub = command("figure", _cmd_figure, "Draw one figure (PDF and PNG).")
+    sub.add_argument("name", choices=FIGURES)
+    sub.add_argument(
+        "--input", required=True, help="summary CSV, or the experiment's own data file"
+    )
+    sub.add_argument("--pdf", required=True)
+    sub.add_argument("--png", required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        args.handler(args)
+    except TrainingInterrupted as interrupted:
+        log.error("%s", interrupted)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The border-handling core: sizes, names, BlurPool, and the exact-invariance facts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from transinv.borders import (
+    BORDER_NAMES,
+    BlurPool,
+    UnknownBorderError,
+    conv2d,
+    resolve_border,
+)
+from transinv.models import RedGreenNet
+from transinv.red_green_data import dissimilar, make_splits
+
+EXPECTED_SIZE = {  # 32x32 input, 3x3 kernel, stride 1
+    "valid": 30,
+    "same_zero": 32,
+    "same_circular": 32,
+    "same_reflect": 32,
+    "same_replicate": 32,
+    "full_zero": 34,
+    "full_circular": 34,
+}
+
+
+@pytest.mark.parametrize("border", BORDER_NAMES)
+@pytest.mark.parametrize("kernel_size", [1, 3, 5, 4])
+def test_conv_output_size_matches_border_definition(border: str, kernel_size: int) -> None:
+    conv = conv2d(2, 3, kernel_size, border)
+    out = conv(torch.randn(1, 2, 17, 17))
+    expected = resolve_border(border).output_size(17, kernel_size)
+    growth = {"valid": -(kernel_size - 1), "same": 0, "full": kernel_size - 1}
+    assert out.shape == (1, 3, expected, expected)
+    assert expected == 17 + growth[resolve_border(border).extent]
+
+
+@pytest.mark.parametrize("border", BORDER_NAMES)
+def test_red_green_feature_sizes(border: str) -> None:
+    conv = conv2d(3, 4, 3, border)
+    assert conv(torch.zeros(1, 3, 32, 32)).shape[-1] == EXPECTED_SIZE[border]
+
+
+def test_same_circular_is_same_size_on_modern_torch() -> None:
+    """PyTorch >= 1.5 pads `padding` per side in circular mode; ours must stay same-size."""
+    conv = conv2d(1, 1, 3, "same_circular")
+    x = torch.randn(1, 1, 8, 8)
+    assert conv(x).shape == x.shape
+    # wrap-around: the value left of column 0 is column 7
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.weight[0, 0, 1, 0] = 1.0  # picks the left neighbour
+        conv.bias.zero_()
+    assert torch.equal(conv(x)[..., 0], x[..., 7])
+
+
+def test_stride_two_sizes() -> None:
+    assert conv2d(1, 1, 3, "full_zero", stride=2)(torch.zeros(1, 1, 32, 32)).shape[-1] == 17
+    assert conv2d(1, 1, 3, "same_zero", stride=2)(torch.zeros(1, 1, 32, 32)).shape[-1] == 16
+    assert conv2d(1, 1, 3, "valid", stride=2)(torch.zeros(1, 1, 32, 32)).shape[-1] == 15
+
+
+def test_unknown_border_lists_valid_names() -> None:
+    with pytest.raises(UnknownBorderError) as error:
+        resolve_border("sconv")
+    for name in BORDER_NAMES:
+        assert name in str(error.value)
+
+
+@pytest.mark.parametrize("filter_size", range(1, 8))
+@pytest.mark.parametrize("pad_type", ["zero", "reflect", "full"])
+def test_blurpool_sizes_and_normalisation(filter_size: int, pad_type: str) -> None:
+    blur = BlurPool(4, filter_size=filter_size, pad_type=pad_type)
+    out = blur(torch.ones(2, 4, 16, 16))
+    extra = 2 * (filter_size - 1) if pad_type == "full" else filter_size - 1
+    assert out.shape[-1] == (16 + extra - filter_size) // 2 + 1
+    # a constant image stays constant away from zero-padded borders
+    assert torch.allclose(out[..., out.shape[-1] // 2, out.shape[-1] // 2], torch.ones(2, 4))
+
+
+def test_blurpool_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="filter size"):
+        BlurPool(1, filter_size=9)
+    with pytest.raises(ValueError, match="zero, reflect, full"):
+        BlurPool(1, pad_type="circular")
+
+
+def test_growth_drives_shortcut_padding() -> None:
+    assert resolve_border("full_zero").growth(3) == 2
+    assert resolve_border("same_zero").growth(3) == 0
+    assert resolve_border("valid").growth(3) == -2
+
+
+@pytest.fixture(scope="module")
+def similar_images() -> torch.Tensor:
+    images, _ = make_splits("faithful", 64, 8, 64, 1988).tensors("similar")
+    return images
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("border", ["full_zero", "same_circular"])
+def test_equivariant_borders_give_identical_logits_on_dissimilar(
+    similar_images: torch.Tensor, border: str, seed: int
+) -> None:
+    torch.manual_seed(seed)
+    net = RedGreenNet(border).eval()
+    with torch.no_grad():
+        assert torch.equal(net(similar_images), net(dissimilar(similar_images)))
+
+
+@pytest.mark.parametrize("border", ["valid", "same_zero", "full_circular"])
+def test_border_exploiting_nets_see_the_roll(similar_images: torch.Tensor, border: str) -> None:
+    torch.manual_seed(0)
+    net = RedGreenNet(border).eval()
+    with torch.no_grad():
+        delta = (net(similar_images) - net(dissimilar(similar_images))).abs().max()
+    assert delta > 1e-4
