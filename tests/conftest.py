@@ -40,7 +40,13 @@ def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.Compl
         *args,
     ]
     return subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env=tool_env(), check=False
+        command,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=tool_env(),
+        check=False,
     )
 
 

@@ -103,3 +103,25 @@ def test_paper_config_plans(tmp_path: Path) -> None:
     result = snakemake(workdir, "-n", "--configfile", "paper.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "red_green_train" in result.stdout
+
+
+def test_dvc_reads_metrics_and_plots(finished_run: Path) -> None:
+    import subprocess
+
+    from conftest import BIN, tool_env
+
+    shutil.copy(REPO / "dvc.yaml", finished_run / "dvc.yaml")
+    env = tool_env()
+    for command in (["git", "init", "-q"], [str(BIN / "dvc"), "init", "-q"]):
+        subprocess.run(command, cwd=finished_run, check=True, env=env)
+    shown = subprocess.run(
+        [str(BIN / "dvc"), "metrics", "show"],
+        cwd=finished_run, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "similar_accuracy" in shown.stdout
+    plots = subprocess.run(
+        [str(BIN / "dvc"), "plots", "show", "-o", "dvc_plots"],
+        cwd=finished_run, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert plots.returncode == 0, plots.stderr
+    assert (finished_run / "dvc_plots" / "index.html").exists()

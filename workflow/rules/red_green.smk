@@ -6,6 +6,8 @@ rule red_green_train:
         run="results/red_green/runs/{border}/seed{seed}.json",
     log:
         "logs/red_green/{border}/seed{seed}.log",
+    benchmark:
+        "benchmarks/red_green/{border}/seed{seed}.tsv"
     conda:
         CONDA_ENV
     threads: 1
