@@ -1,0 +1,63 @@
+"""Where pretrained weights come from: torchvision's ImageNet weights or a local file.
+
+Nothing is downloaded until a model is built with ``weights="imagenet"``; the
+torchvision weights API then fetches (or reuses its cache of) the checkpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+from torchvision.models import get_weight
+
+#: torchvision's original (V1) ImageNet weights: the ones ``pretrained=True`` gave the
+#: authors' 2019-2020 code. Only S-Conv models have any.
+IMAGENET_WEIGHTS: dict[str, str] = {
+    "resnet18": "ResNet18_Weights.IMAGENET1K_V1",
+    "resnet34": "ResNet34_Weights.IMAGENET1K_V1",
+    "resnet50": "ResNet50_Weights.IMAGENET1K_V1",
+    "resnet101": "ResNet101_Weights.IMAGENET1K_V1",
+    "densenet121": "DenseNet121_Weights.IMAGENET1K_V1",
+    "vgg16": "VGG16_Weights.IMAGENET1K_V1",
+    "vgg16_bn": "VGG16_BN_Weights.IMAGENET1K_V1",
+}
+
+IMAGENET_CLASSES = 1000
+
+# The DenseNet checkpoints predate PyTorch's ban on dots in module names and store
+# e.g. "denselayer1.norm.1.weight" for what is now "denselayer1.norm1.weight".
+_DOTTED_DENSE_LAYER_KEY = re.compile(r"(denselayer\d+\.(?:norm|relu|conv))\.([12])\.")
+
+
+def modernise_keys(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Rename legacy dotted DenseNet keys; other keys pass through unchanged."""
+    return {_DOTTED_DENSE_LAYER_KEY.sub(r"\1\2.", key): value for key, value in state_dict.items()}
+
+
+def imagenet_state_dict(model_name: str) -> dict[str, torch.Tensor]:
+    """torchvision's 1000-class ImageNet state dict for ``model_name``, keys as our modules'."""
+    weights = get_weight(IMAGENET_WEIGHTS[model_name])
+    return modernise_keys(weights.get_state_dict(progress=True, check_hash=True))
+
+
+def local_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state dict saved with ``torch.save(model.state_dict(), path)``; tensors only."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"weights file {file} does not exist; put a state dict there, saved with "
+            f"torch.save(model.state_dict(), {str(file)!r}) from a model built with the same "
+            'name, border, blur and num_classes, or use weights="imagenet" for torchvision\'s '
+            "ImageNet weights"
+        )
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or not all(
+        isinstance(value, torch.Tensor) for value in state.values()
+    ):
+        raise ValueError(
+            f"{file} does not hold a state dict (a mapping of names to tensors); save "
+            "model.state_dict() itself, not a training checkpoint that wraps it"
+        )
+    return state
