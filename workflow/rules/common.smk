@@ -26,6 +26,11 @@ def runtime_flags():
     return " ".join(flags)
 
 
+def training_gpus():
+    """The portable `gpu` resource of every training rule."""
+    return config["runtime"]["gpus_per_training_job"]
+
+
 def red_green_runs():
     return expand(
         "results/red_green/runs/{border}/seed{seed}.json",

@@ -12,6 +12,7 @@ rule red_green_train:
         CONDA_ENV
     threads: 1
     resources:
+        gpu=training_gpus(),
         mem_mb=1500,
         runtime=30,
     params:

@@ -10,6 +10,7 @@ rule rook_train:
         CONDA_ENV
     threads: 1
     resources:
+        gpu=training_gpus(),
         mem_mb=1000,
         runtime=10,
     params:
