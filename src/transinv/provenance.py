@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -60,6 +61,19 @@ def device_description(device: torch.device) -> str:
     return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
+_SCHEDULER_VARIABLES = (
+    "SLURM_JOB_ID",
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_JOB_GPUS",
+    "CUDA_VISIBLE_DEVICES",
+)
+
+
+def scheduler() -> dict[str, str]:
+    """Which batch job (and which GPUs) ran this, when a scheduler started it."""
+    return {name: os.environ[name] for name in _SCHEDULER_VARIABLES if name in os.environ}
+
+
 def environment(device: torch.device, config: Any) -> dict[str, Any]:
     """The provenance block written into every run record."""
     return {
@@ -72,4 +86,5 @@ def environment(device: torch.device, config: Any) -> dict[str, Any]:
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "host": socket.gethostname(),
         "device": device_description(device),
+        "scheduler": scheduler(),
     }
