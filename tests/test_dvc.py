@@ -1,0 +1,105 @@
+"""Sharing finished runs through a real DVC remote, and comparing two configurations.
+
+Checkout A runs the tiny pipeline, `dvc add`s its results and pushes them to a local
+remote; checkout B (a git clone) pulls them and, after `snakemake --touch`, has
+nothing to retrain. Then A reruns with another config and `dvc metrics diff` /
+`dvc plots diff` show what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BIN, REPO, make_workdir, snakemake, tool_env
+
+pytestmark = pytest.mark.slow
+
+
+def _run(command: list[str], cwd: Path) -> str:
+    result = subprocess.run(
+        command, cwd=cwd, env=tool_env(), capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def _dvc(cwd: Path, *args: str) -> str:
+    return _run([str(BIN / "dvc"), *args], cwd)
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return _run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Checkout A with a finished, committed, pushed run; the remote it pushed to."""
+    root = tmp_path_factory.mktemp("dvc")
+    checkout, remote = make_workdir(root / "a"), root / "remote"
+    shutil.copy(REPO / "tests" / "data" / "tiny.yaml", checkout / "tiny.yaml")
+    shutil.copy(REPO / "dvc.yaml", checkout / "dvc.yaml")
+    shutil.copy(REPO / ".gitignore", checkout / ".gitignore")
+    _git(checkout, "init", "-q")
+    _dvc(checkout, "init", "-q")
+    _dvc(checkout, "config", "core.analytics", "false")
+    _dvc(checkout, "remote", "add", "-d", "store", str(remote))
+    result = snakemake(checkout, "--cores", "2", "--configfile", "tiny.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for folder in ("red_green", "rook", "translation_1d", "border_maps"):
+        _dvc(checkout, "add", "-q", f"results/{folder}")
+    _git(checkout, "add", "-A")
+    _git(checkout, "commit", "-qm", "tiny run")
+    _dvc(checkout, "push", "-q")
+    return checkout, remote
+
+
+def test_pulled_runs_need_no_retraining(shared: tuple[Path, Path], tmp_path: Path) -> None:
+    checkout, _ = shared
+    clone = tmp_path / "b"
+    _run(["git", "clone", "-q", str(checkout), str(clone)], tmp_path)
+    assert not (clone / "results" / "red_green").exists()
+    _dvc(clone, "pull", "-q")
+    record = "results/red_green/runs/full_zero/seed0.json"
+    assert (clone / record).read_text() == (checkout / record).read_text()
+
+    planned = snakemake(clone, "-n", "--configfile", "tiny.yaml")
+    assert "red_green_train" in planned.stdout  # fresh mtimes: Snakemake would retrain
+    touched = snakemake(clone, "--touch", "--cores", "1", "--configfile", "tiny.yaml")
+    assert touched.returncode == 0, touched.stderr[-3000:]
+    # the summary, tables and figures are cheap leaves: make them, then nothing is left
+    leaves = snakemake(clone, "--cores", "2", "--configfile", "tiny.yaml")
+    assert leaves.returncode == 0, leaves.stderr[-3000:]
+    assert "red_green_train" not in leaves.stdout + leaves.stderr
+    assert (clone / record).read_text() == (checkout / record).read_text()
+    final = snakemake(clone, "-n", "--configfile", "tiny.yaml")
+    assert "Nothing to be done" in final.stdout + final.stderr
+
+
+def test_metrics_and_plots_diff_between_configs(shared: tuple[Path, Path]) -> None:
+    checkout, _ = shared
+    _git(checkout, "add", "-f", "results/metrics.json", "results/tables/red_green.csv",
+         "results/translation_1d/sweep.csv")  # fmt: skip
+    _git(checkout, "commit", "-qm", "metrics of the tiny run")
+    before = json.loads((checkout / "results" / "metrics.json").read_text())
+
+    other = yaml.safe_load((checkout / "tiny.yaml").read_text())
+    other["red_green"]["max_epochs"] = 1
+    other["translation_1d"]["steps"] = 10
+    (checkout / "other.yaml").write_text(yaml.safe_dump(other))
+    result = snakemake(checkout, "--cores", "2", "--configfile", "other.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = json.loads((checkout / "results" / "metrics.json").read_text())
+    assert after != before
+
+    diff = json.loads(_dvc(checkout, "metrics", "diff", "--json"))
+    changed = diff["results/metrics.json"]
+    assert any("epochs_run" in key and value["diff"] for key, value in changed.items())
+    plots = json.loads(_dvc(checkout, "plots", "diff", "HEAD", "--json"))["data"]
+    for plot in ("results/tables/red_green.csv", "results/translation_1d/sweep.csv"):
+        assert set(plots[plot][0]["revisions"]) == {"workspace", "HEAD"}
