@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -78,6 +79,14 @@ def test_run_record_is_self_describing(finished_run: Path) -> None:
     assert record["settings"]["max_epochs"] == 3 and record["seed"] == 1
     assert record["environment"]["torch"] and record["environment"]["device"]
     assert record["environment"]["config_hash"]
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    if head:  # a git checkout, as in CI: the record names the code's commit
+        assert record["environment"]["git"]["commit"] == head
+        assert isinstance(record["environment"]["git"]["dirty"], bool)
+    assert record["environment"]["packages"]["torch"]
+    assert record["environment"]["host"]
     for protocol in ("faithful", "corrected"):
         metrics = {r["metric"] for r in record["rows"] if r["protocol"] == protocol}
         assert {"similar_accuracy", "dissimilar_accuracy", "epochs_run", "best_epoch"} <= metrics
@@ -106,8 +115,6 @@ def test_paper_config_plans(tmp_path: Path) -> None:
 
 
 def test_dvc_reads_metrics_and_plots(finished_run: Path) -> None:
-    import subprocess
-
     from conftest import BIN, tool_env
 
     shutil.copy(REPO / "dvc.yaml", finished_run / "dvc.yaml")

@@ -37,9 +37,13 @@ def _git(args: list[str], cwd: Path) -> str | None:
     return result.stdout.strip()
 
 
-def git_state(cwd: Path | None = None) -> dict[str, Any]:
-    """Commit and dirty flag of the checkout the run was started from (None outside git)."""
-    where = cwd or Path.cwd()
+def git_state(source: Path | None = None) -> dict[str, Any]:
+    """Commit and dirty flag of the transinv source that ran (None when not a git checkout).
+
+    The code's checkout, not the working directory: results may be written anywhere,
+    but what must be traceable is which version of the code produced them.
+    """
+    where = source or Path(__file__).resolve().parent
     commit = _git(["rev-parse", "HEAD"], where)
     status = _git(["status", "--porcelain", "--untracked-files=no"], where)
     return {"commit": commit, "dirty": None if status is None else bool(status)}
