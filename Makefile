@@ -38,6 +38,7 @@ test: lint
 
 benchmark: install
 	$(RUN) $(BIN)/python benchmarks/red_green_training.py
+	$(RUN) $(BIN)/python benchmarks/models_throughput.py
 
 lock: install
 	$(BIN)/python -m pip freeze --exclude transinv > envs/requirements.lock.new

@@ -26,6 +26,7 @@ wildcard_constraints:
 include: "workflow/rules/red_green.smk"
 include: "workflow/rules/rook.smk"
 include: "workflow/rules/equivariance.smk"
+include: "workflow/rules/quadrant.smk"
 include: "workflow/rules/aggregate.smk"
 
 

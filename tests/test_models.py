@@ -356,6 +356,7 @@ def test_unknown_border_lists_the_valid_ones() -> None:
         ("vgg16", {"pool": "max"}, "no global pool"),
         ("resnet18", {"pool": "median"}, "valid pools are: avg, max"),
         ("resnet18", {"border": "same_circular", "blur": 3}, "blurred models support"),
+        ("vgg16", {"stem_border": "valid"}, "stem_border is available for: resnet18"),
     ],
 )
 def test_options_a_model_lacks_are_refused(

@@ -30,7 +30,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_artefact_is_written(finished_run: Path) -> None:
     results = finished_run / "results"
-    for name in ("red_green", "rook", "border_maps", "translation_1d"):
+    for name in ("red_green", "rook", "border_maps", "translation_1d", "quadrant"):
         for ext in ("pdf", "png"):
             assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000
     assert (results / "report.html").stat().st_size > 100_000
@@ -62,6 +62,12 @@ def test_summary_is_tidy_and_labelled(finished_run: Path) -> None:
     }
     accuracies = red_green[red_green["metric"].str.endswith("_accuracy")]
     assert len(accuracies) == 2 * 2 * 2 * 2  # protocols x borders x seeds x test sets
+    quadrant = summary[
+        (summary["experiment"] == "quadrant") & (summary["metric"] == "test_accuracy")
+    ]
+    assert len(quadrant) == 2 * 2 * 2  # protocols x architectures x borders
+    assert set(quadrant["border_px"]) == {0, 8} and set(quadrant["init"]) == {"scratch"}
+    assert set(quadrant["dataset"]) == {"quadrant_generated"}
 
 
 def test_table_reports_ours_next_to_paper(finished_run: Path) -> None:

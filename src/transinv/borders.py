@@ -176,6 +176,30 @@ class BorderPad(nn.Module):
         return f"border={self.border.name}, kernel_size={self.kernel_size}"
 
 
+class MarginPad(nn.Module):
+    """Surrounds the input with ``pixels`` zeros on every side: a border *around the image*.
+
+    Unlike a convolution's padding, the amount does not depend on a kernel: the image
+    is placed in the centre of a zero canvas ``2 * pixels`` wider and taller, which is
+    how the Quadrant experiment asks how far from the edge absolute location can still
+    be read. Zero is the dataset-mean colour once images are normalised, so the margin
+    carries no content. Padding per batch keeps the dataset at its own size (a 512-px
+    margin would make every stored image 90 times larger).
+    """
+
+    def __init__(self, pixels: int) -> None:
+        super().__init__()
+        if pixels < 0:
+            raise ValueError(f"a margin cannot be negative, got {pixels} pixels")
+        self.pixels = pixels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (self.pixels,) * 4) if self.pixels else x
+
+    def extra_repr(self) -> str:
+        return f"pixels={self.pixels}"
+
+
 def shortcut_pad(x: torch.Tensor, pixels: int) -> torch.Tensor:
     """Zero-pad (or centre-crop, for negative ``pixels``) a residual identity on every side.
 

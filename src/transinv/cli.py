@@ -17,7 +17,10 @@ from pathlib import Path
 
 from transinv.atomic import write_json
 from transinv.borders import BORDER_NAMES
+from transinv.models.quadrant import INITS, QUADRANT_ARCHITECTURES
+from transinv.quadrant_data import PROTOCOLS as QUADRANT_PROTOCOLS
 from transinv.settings import (
+    QuadrantSettings,
     RedGreenSettings,
     RookSettings,
     Runtime,
@@ -62,6 +65,24 @@ def _cmd_red_green(args: argparse.Namespace) -> None:
     checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
     record = red_green.run(
         args.border, args.seed, settings, _runtime(args), protocol_scale(settings), checkpoint
+    )
+    record.save(args.output)
+
+
+def _cmd_quadrant(args: argparse.Namespace) -> None:
+    from transinv.experiments import quadrant
+
+    settings = parse_settings(QuadrantSettings, args.settings)
+    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
+    record = quadrant.run(
+        args.protocol,
+        args.arch,
+        args.init,
+        args.border_px,
+        settings,
+        _runtime(args),
+        protocol_scale(settings),
+        checkpoint,
     )
     record.save(args.output)
 
@@ -131,9 +152,20 @@ def _cmd_figure(args: argparse.Namespace) -> None:
         from transinv.plots.translation_1d import plot_translation_1d
 
         plot_translation_1d(pd.read_csv(args.input), Path(args.pdf), Path(args.png))
+    elif args.name == "quadrant":
+        from transinv.plots.quadrant import plot_quadrant
+
+        plot_quadrant(read_summary(args.input), Path(args.pdf), Path(args.png))
 
 
-FIGURES = ("red-green", "rook", "border-maps", "translation-1d")
+FIGURES = ("red-green", "rook", "border-maps", "translation-1d", "quadrant")
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,6 +198,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--output", required=True, help="run record (JSON) to write")
     sub.add_argument("--checkpoint", type=Path, help="checkpoint file [OUTPUT.ckpt.pt]")
     _settings_option(sub, "red_green")
+    _add_runtime(sub)
+
+    sub = command(
+        "quadrant",
+        _cmd_quadrant,
+        "Train one Quadrant net (paper 4QI figure) for one protocol, architecture, init and "
+        "border, test it, and write its run record. Resumes from --checkpoint.",
+    )
+    sub.add_argument("--protocol", required=True, choices=QUADRANT_PROTOCOLS)
+    sub.add_argument("--arch", required=True, choices=QUADRANT_ARCHITECTURES)
+    sub.add_argument("--init", required=True, choices=INITS)
+    sub.add_argument(
+        "--border-px", required=True, type=_non_negative, help="zero border around the canvas"
+    )
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    sub.add_argument("--checkpoint", type=Path, help="checkpoint file [OUTPUT.ckpt.pt]")
+    _settings_option(sub, "quadrant")
     _add_runtime(sub)
 
     sub = command(

@@ -26,6 +26,10 @@ DATASET_DESCRIPTIONS = {
     ),
     "rook_drawn": "two 32x32 images of a drawn rook (stand-in for the authors' PNGs)",
     "heaviside_1d": "cell-averaged 1D step function (analytic)",
+    "quadrant_generated": (
+        "generated stand-in images (smooth colour fields and shapes), not ImageNet"
+    ),
+    "quadrant_image_folder": "real images from quadrant.image_root (the paper: ImageNet val)",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -61,8 +61,44 @@ class Translation1DSettings:
     bias: float = -1.0
 
 
+@dataclass(frozen=True)
+class QuadrantSettings:
+    """The Quadrant experiment (PROTOCOLS §3); ``borders`` are margins in pixels per side."""
+
+    protocols: tuple[str, ...] = ("faithful", "corrected")
+    architectures: tuple[str, ...] = ("resnet18", "bagnet33", "densenet121")
+    inits: tuple[str, ...] = ("scratch", "random_frozen", "pretrained_frozen")
+    borders: tuple[int, ...] = (0, 16, 32, 64, 128, 256, 512)
+    image_root: str | None = None
+    pretrained_weights: dict[str, str | None] = field(
+        default_factory=lambda: {
+            "resnet18": "imagenet",
+            "bagnet33": None,
+            "densenet121": "imagenet",
+        }
+    )
+    n_sources: int = 1000
+    source_stride: int = 50
+    data_seed: int = 1988
+    seed: int = 1988
+    batch_size: int = 8
+    max_epochs: int = 30
+    patience: int = 5
+    lr: float = 1e-3
+    lr_factor: float = 0.1
+    min_lr: float = 1e-6
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-5
+
+
 #: Fields that choose *which* runs exist (the grid), not *how* one run is done.
-GRID_FIELDS = frozenset({"protocols", "borders", "seeds"})
+GRID_FIELDS = frozenset({"protocols", "borders", "seeds", "architectures", "inits"})
+
+#: Fields that say *where* inputs are found. What they gave is reported elsewhere (a
+#: record's ``dataset`` column; the weights named in its settings), so they never make
+#: a run "quick": the paper protocol on a cluster's ImageNet copy is still the paper's.
+SOURCE_FIELDS = frozenset({"image_root", "pretrained_weights"})
 
 
 def protocol_scale(settings: Any) -> str:
@@ -72,7 +108,7 @@ def protocol_scale(settings: Any) -> str:
     """
     reference = type(settings)()
     for item in dataclasses.fields(settings):
-        if item.name in GRID_FIELDS:
+        if item.name in GRID_FIELDS | SOURCE_FIELDS:
             continue
         if getattr(settings, item.name) != getattr(reference, item.name):
             return "quick"

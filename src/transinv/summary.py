@@ -26,6 +26,10 @@ def build_summary(record_paths: Iterable[str | Path]) -> pd.DataFrame:
     ordered = [c for c in SUMMARY_COLUMNS if c != "value"] + extra + ["value"]
     frame = frame.reindex(columns=ordered)
     frame["seed"] = frame["seed"].astype("Int64")
+    for column in extra:  # keys such as border_px stay integers next to other experiments' gaps
+        values = frame[column].dropna()
+        if pd.api.types.is_float_dtype(values) and (values % 1 == 0).all():
+            frame[column] = frame[column].astype("Int64")
     return frame.sort_values(ordered[:-1], na_position="first", kind="stable").reset_index(
         drop=True
     )

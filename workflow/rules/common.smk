@@ -1,18 +1,36 @@
 # Helpers for the workflow (config validation, settings, targets)
 import json
 
+from snakemake.logging import logger
+
 from transinv.borders import BORDER_NAMES
 from transinv.config import validate_config
+from transinv.experiments import quadrant, quadrant_budget
+from transinv.settings import GRID_FIELDS, QuadrantSettings, from_mapping
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+QUADRANT = from_mapping(QuadrantSettings, config["quadrant"])
+quadrant.check_inputs(QUADRANT)
+for arch in quadrant.left_out(QUADRANT):
+    logger.warning(
+        f"quadrant: quadrant.pretrained_weights.{arch} is null, so {arch}'s pretrained_frozen"
+        " runs are left out; give the path of a 1000-class state dict to include them"
+    )
 
 CONDA_ENV = "../../envs/transinv.yaml"
 BORDER_PATTERN = "|".join(BORDER_NAMES)
 
 
-def settings_json(section):
-    """One experiment's config section, as the JSON `transinv --settings` takes."""
-    return json.dumps(config[section], sort_keys=True)
+def run_settings_json(section, keep=()):
+    """A section without its grid fields, except those in `keep` that one job loops
+    over itself: what one job depends on.
+
+    Growing the grid (another border, seed, ...) then leaves finished jobs' params, and
+    so the jobs, untouched.
+    """
+    dropped = GRID_FIELDS - set(keep)
+    values = {k: v for k, v in config[section].items() if k not in dropped}
+    return json.dumps(values, sort_keys=True)
 
 
 def runtime_flags():
@@ -31,6 +49,16 @@ def training_gpus():
     return config["runtime"]["gpus_per_training_job"]
 
 
+def minutes_per_attempt(minutes):
+    """A `runtime` resource that doubles on every retry: a job killed at its time
+    limit resumes from its checkpoint with more time, instead of dying again."""
+
+    def runtime(wildcards, attempt):
+        return minutes * 2 ** (attempt - 1)
+
+    return runtime
+
+
 def red_green_runs():
     return expand(
         "results/red_green/runs/{border}/seed{seed}.json",
@@ -43,12 +71,47 @@ def rook_runs():
     return expand("results/rook/runs/{border}.json", border=config["rook"]["borders"])
 
 
+def quadrant_runs():
+    skipped = set(quadrant.left_out(QUADRANT))
+    return [
+        f"results/quadrant/runs/{protocol}/{arch}/{init}/border{border_px}.json"
+        for protocol in QUADRANT.protocols
+        for arch in QUADRANT.architectures
+        for init in QUADRANT.inits
+        for border_px in QUADRANT.borders
+        if not (init == quadrant.PRETRAINED_INIT and arch in skipped)
+    ]
+
+
+def quadrant_on_gpu():
+    runtime = config["runtime"]
+    if runtime["device"] == "auto":
+        return runtime["gpus_per_training_job"] > 0
+    return runtime["device"].startswith("cuda")
+
+
+def quadrant_mem_mb(wildcards):
+    """Memory of one Quadrant job: on CPU it grows with the framed canvas (activations)."""
+    return quadrant_budget.memory_mb(
+        wildcards.arch, int(wildcards.border_px), wildcards.protocol, QUADRANT, quadrant_on_gpu()
+    )
+
+
+def quadrant_runtime(wildcards, attempt):
+    """Minutes for one Quadrant job at the epoch cap: grows with the framed canvas, and
+    doubles on every retry as `minutes_per_attempt` does."""
+    minutes = quadrant_budget.runtime_minutes(
+        wildcards.arch, int(wildcards.border_px), wildcards.init, QUADRANT, quadrant_on_gpu()
+    )
+    return minutes * 2 ** (attempt - 1)
+
+
 def all_run_records():
-    return red_green_runs() + rook_runs() + ["results/translation_1d/run.json"]
+    return red_green_runs() + rook_runs() + ["results/translation_1d/run.json"] + quadrant_runs()
 
 
 def final_targets():
-    figures = ["red_green", "rook", "border_maps", "translation_1d"]
+    figures = ["red_green", "rook", "border_maps", "translation_1d", "quadrant"]
     return (
         ["results/summary.csv", "results/metrics.json"]
         + expand("results/tables/red_green.{ext}", ext=["tex", "csv"])

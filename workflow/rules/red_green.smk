@@ -14,9 +14,9 @@ rule red_green_train:
     resources:
         gpu=training_gpus(),
         mem_mb=1500,
-        runtime=30,
+        runtime=minutes_per_attempt(30),
     params:
-        settings=settings_json("red_green"),
+        settings=run_settings_json("red_green", keep=["protocols"]),
         runtime=runtime_flags(),
         checkpoint="results/checkpoints/red_green/{border}/seed{seed}.pt",
     message:

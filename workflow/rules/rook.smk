@@ -12,9 +12,9 @@ rule rook_train:
     resources:
         gpu=training_gpus(),
         mem_mb=1000,
-        runtime=10,
+        runtime=minutes_per_attempt(10),
     params:
-        settings=settings_json("rook"),
+        settings=run_settings_json("rook", keep=["seeds"]),
         runtime=runtime_flags(),
     message:
         "Rook: training {wildcards.border}, every seed"

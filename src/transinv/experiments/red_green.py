@@ -114,8 +114,8 @@ def run(
         model=MODEL,
         padding=border,
         seed=seed,
-        settings=as_dict(settings),
-        environment=provenance.environment(device, as_dict(settings)),
+        settings=_per_run_settings(settings),
+        environment=provenance.environment(device, _per_run_settings(settings)),
     )
     for protocol, tracker in outcome.trackers.items():
         kept = best_model(model, tracker)

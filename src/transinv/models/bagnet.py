@@ -35,6 +35,7 @@ class BagNet(nn.Module):
         border: str = "valid",
         num_classes: int = 1000,
         pool: str = "avg",
+        stem_border: str | None = None,
     ) -> None:
         super().__init__()
         if receptive_field not in THREE_BY_THREE_STAGES:
@@ -46,7 +47,8 @@ class BagNet(nn.Module):
         self.border = resolved
         self.receptive_field = receptive_field
         width = STAGE_WIDTHS[0]
-        self.conv1 = conv2d(3, width, 1, resolved, bias=False)
+        stem = resolved if stem_border is None else resolve_border(stem_border)
+        self.conv1 = conv2d(3, width, 1, stem, bias=False)
         self.conv2 = conv2d(width, width, 3, resolved, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)

@@ -83,12 +83,14 @@ class DenseNet(nn.Module):
         border: str = "same_zero",
         num_classes: int = 1000,
         pool: str = "avg",
+        stem_border: str | None = None,
     ) -> None:
         super().__init__()
         resolved = resolve_border(border)
         self.border = resolved
+        stem = resolved if stem_border is None else resolve_border(stem_border)
         stages: OrderedDict[str, nn.Module] = OrderedDict(
-            conv0=conv2d(3, stem_width, 7, resolved, stride=2, bias=False),
+            conv0=conv2d(3, stem_width, 7, stem, stride=2, bias=False),
             norm0=nn.BatchNorm2d(stem_width),
             relu0=nn.ReLU(inplace=True),
             pool0=stem_max_pool(stem_width, resolved, blur_filter=None),
@@ -133,7 +135,17 @@ class DenseNet(nn.Module):
 
 
 def densenet121(
-    *, border: str = "same_zero", num_classes: int = 1000, pool: str = "avg"
+    *,
+    border: str = "same_zero",
+    num_classes: int = 1000,
+    pool: str = "avg",
+    stem_border: str | None = None,
 ) -> DenseNet:
     """DenseNet-121: growth 32, blocks (6, 12, 24, 16), 64-channel stem."""
-    return DenseNet(DENSENET121_BLOCKS, border=border, num_classes=num_classes, pool=pool)
+    return DenseNet(
+        DENSENET121_BLOCKS,
+        border=border,
+        num_classes=num_classes,
+        pool=pool,
+        stem_border=stem_border,
+    )

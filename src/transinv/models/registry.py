@@ -2,8 +2,9 @@
 
 A model is a name plus the options that make the paper's variants: ``border``
 (S-Conv ``same_zero``, F-Conv ``full_zero``, ... see :mod:`transinv.borders`),
-``blur`` (BlurPool filter size: S+BlurPool / F+BlurPool), ``pool`` (global pool)
-and ``weights``. Options a model does not have are refused, not ignored.
+``stem_border`` (the first convolution's own border), ``blur`` (BlurPool filter size:
+S+BlurPool / F+BlurPool), ``pool`` (global pool) and ``weights``. Options a model
+does not have are refused, not ignored.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class ModelSpec:
     default_border: str = "same_zero"
     takes_blur: bool = False
     takes_pool: bool = True
+    takes_stem_border: bool = True
 
 
 MODEL_SPECS: dict[str, ModelSpec] = {
@@ -54,8 +56,18 @@ MODEL_SPECS: dict[str, ModelSpec] = {
         f"bagnet{field}": ModelSpec(partial(BagNet, field), default_border="valid")
         for field in (9, 17, 33)
     },
-    "vgg16": ModelSpec(partial(vgg16, batch_norm=False), takes_blur=True, takes_pool=False),
-    "vgg16_bn": ModelSpec(partial(vgg16, batch_norm=True), takes_blur=True, takes_pool=False),
+    "vgg16": ModelSpec(
+        partial(vgg16, batch_norm=False),
+        takes_blur=True,
+        takes_pool=False,
+        takes_stem_border=False,
+    ),
+    "vgg16_bn": ModelSpec(
+        partial(vgg16, batch_norm=True),
+        takes_blur=True,
+        takes_pool=False,
+        takes_stem_border=False,
+    ),
 }
 
 MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SPECS)
@@ -70,10 +82,18 @@ def _spec(name: str) -> ModelSpec:
 
 
 def _options(
-    name: str, spec: ModelSpec, border: str, blur: int | None, pool: str
+    name: str, spec: ModelSpec, border: str, stem_border: str | None, blur: int | None, pool: str
 ) -> dict[str, object]:
     """The keyword arguments for ``spec.build``, refusing options the model lacks."""
     options: dict[str, object] = {"border": border}
+    if stem_border is not None:
+        if not spec.takes_stem_border:
+            stemmed = [model for model, other in MODEL_SPECS.items() if other.takes_stem_border]
+            raise ValueError(
+                f"{name} has no single stem convolution to give its own border; stem_border "
+                f"is available for: {', '.join(stemmed)}"
+            )
+        options["stem_border"] = stem_border
     if blur is not None:
         if not spec.takes_blur:
             blurrable = [model for model, other in MODEL_SPECS.items() if other.takes_blur]
@@ -111,11 +131,16 @@ def build_model(
     blur: int | None = None,
     pool: str = "avg",
     weights: str | Path | None = None,
+    stem_border: str | None = None,
 ) -> nn.Module:
     """Build model ``name`` (one of :data:`MODEL_NAMES`).
 
     ``border`` defaults to the model's own: ``same_zero`` (S-Conv), except BagNets,
-    which are ``valid`` by definition. ``blur`` is a BlurPool filter size (ResNets and
+    which are ``valid`` by definition. ``stem_border`` overrides the border of the stem
+    convolution alone (ResNet ``conv1``, DenseNet ``features.conv0``, BagNet ``conv1``);
+    it changes no weight shape, so pretrained weights still load (the Quadrant experiment
+    sets it to ``valid`` and frames the image itself, see :mod:`transinv.models.quadrant`).
+    ``blur`` is a BlurPool filter size (ResNets and
     VGGs). ``pool`` is ``"avg"`` or ``"max"`` for models that end in a global pool.
     ``weights`` is ``None`` (random init), ``"imagenet"`` (torchvision's S-Conv weights,
     fetched only now; the classifier is replaced when ``num_classes != 1000``), or the
@@ -123,7 +148,7 @@ def build_model(
     """
     spec = _spec(name)
     border = spec.default_border if border is None else border
-    options = _options(name, spec, border, blur, pool)
+    options = _options(name, spec, border, stem_border, blur, pool)
     if weights is None:
         return spec.build(num_classes=num_classes, **options)
     if weights == IMAGENET:

@@ -179,11 +179,13 @@ class ResNet(nn.Module):
         num_classes: int = 1000,
         blur_filter: int | None = None,
         pool: str = "avg",
+        stem_border: str | None = None,
     ) -> None:
         super().__init__()
         resolved = resolve_border(border)
         self.border = resolved
-        self.conv1 = conv2d(3, STAGE_WIDTHS[0], 7, resolved, stride=2, bias=False)
+        stem = resolved if stem_border is None else resolve_border(stem_border)
+        self.conv1 = conv2d(3, STAGE_WIDTHS[0], 7, stem, stride=2, bias=False)
         self.bn1 = nn.BatchNorm2d(STAGE_WIDTHS[0])
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = stem_max_pool(STAGE_WIDTHS[0], resolved, blur_filter)
@@ -231,6 +233,7 @@ def resnet(
     num_classes: int = 1000,
     blur_filter: int | None = None,
     pool: str = "avg",
+    stem_border: str | None = None,
 ) -> ResNet:
     """ResNet of the given depth (18, 34, 50 or 101)."""
     if depth not in RESNET_LAYOUTS:
@@ -246,4 +249,5 @@ def resnet(
         num_classes=num_classes,
         blur_filter=blur_filter,
         pool=pool,
+        stem_border=stem_border,
     )
