@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from transinv.borders import conv2d, resolve_border
-from transinv.models.pooling import global_pool
+from transinv.models.pooling import GlobalPoolClassifier, global_pool
 from transinv.models.resnet import STAGE_WIDTHS, Bottleneck, he_init
 
 BAGNET_BLOCKS: tuple[int, ...] = (3, 4, 6, 3)
@@ -25,7 +25,7 @@ BAGNET_STRIDES: tuple[int, ...] = (2, 2, 2, 1)
 THREE_BY_THREE_STAGES: dict[int, int] = {9: 2, 17: 3, 33: 4}
 
 
-class BagNet(nn.Module):
+class BagNet(GlobalPoolClassifier):
     """1x1 + 3x3 stem, four Bottleneck stages, global pool, linear classifier."""
 
     def __init__(
@@ -79,10 +79,3 @@ class BagNet(nn.Module):
         for stage in (self.layer1, self.layer2, self.layer3, self.layer4):
             x = stage(x)
         return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(torch.flatten(self.global_pool(self.forward_features(x)), 1))
-
-    def reset_classifier(self, num_classes: int) -> None:
-        """A fresh linear head for a new task."""
-        self.fc = nn.Linear(self.fc.in_features, num_classes)

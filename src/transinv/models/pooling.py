@@ -7,6 +7,7 @@ network would quietly regain a zero border in its pooling layers.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from transinv.borders import BlurPool, Border, BorderPad
@@ -29,6 +30,27 @@ def global_pool(kind: str) -> nn.Module:
     if kind == "max":
         return nn.AdaptiveMaxPool2d(1)
     raise ValueError(f"unknown global pool {kind!r}; valid pools are: {', '.join(GLOBAL_POOLS)}")
+
+
+class GlobalPoolClassifier(nn.Module):
+    """A network ending in a feature map, a global pool and one linear layer.
+
+    Subclasses build ``global_pool`` and ``fc`` and define :meth:`forward_features`;
+    keeping the map separate is what lets tests check shift equivariance before pooling.
+    """
+
+    global_pool: nn.Module
+    fc: nn.Linear
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.global_pool(self.forward_features(x)), 1))
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """A fresh linear head, e.g. after loading 1000-class ImageNet weights."""
+        self.fc = nn.Linear(self.fc.in_features, num_classes)
 
 
 def blur_pool(channels: int, filter_size: int, border: Border, stride: int = 2) -> BlurPool:

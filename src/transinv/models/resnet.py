@@ -17,7 +17,7 @@ from torch import nn
 
 from transinv.borders import Border, conv2d, resolve_border, shortcut_pad
 from transinv.models.alignment import shortcut_padding
-from transinv.models.pooling import blur_pool, global_pool, stem_max_pool
+from transinv.models.pooling import GlobalPoolClassifier, blur_pool, global_pool, stem_max_pool
 
 
 def projection_shortcut(
@@ -167,7 +167,7 @@ def he_init(model: nn.Module, mode: str = "fan_out") -> None:
             nn.init.zeros_(module.bias)
 
 
-class ResNet(nn.Module):
+class ResNet(GlobalPoolClassifier):
     """Stem (7x7/2 conv, max pool), four residual stages, global pool, linear classifier."""
 
     def __init__(
@@ -217,13 +217,6 @@ class ResNet(nn.Module):
         for stage in (self.layer1, self.layer2, self.layer3, self.layer4):
             x = stage(x)
         return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(torch.flatten(self.global_pool(self.forward_features(x)), 1))
-
-    def reset_classifier(self, num_classes: int) -> None:
-        """A fresh linear head, e.g. after loading 1000-class ImageNet weights."""
-        self.fc = nn.Linear(self.fc.in_features, num_classes)
 
 
 def resnet(
