@@ -32,15 +32,15 @@ def plan(configfile: str) -> tuple[float, int, str]:
         cwd=REPO, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    total = re.search(r"^total\s+(\d+)", result.stdout + result.stderr, re.MULTILINE)
-    if total is None:
-        raise RuntimeError(f"no job count in the dry run's output:\n{result.stdout}")
-    jobs_table = "\n".join(
+    rows = [
         line
         for line in (result.stdout + result.stderr).splitlines()
         if re.match(r"^\S+\s+\d+$", line)
-    )
-    return seconds, int(total.group(1)), jobs_table
+    ]
+    end = next((i for i, row in enumerate(rows) if row.startswith("total")), None)
+    if end is None:
+        raise RuntimeError(f"no job count in the dry run's output:\n{result.stdout}")
+    return seconds, int(rows[end].split()[1]), "\n".join(rows[: end + 1])
 
 
 def main() -> None:
