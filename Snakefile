@@ -23,6 +23,7 @@ wildcard_constraints:
     seed=r"\d+",
 
 
+include: "workflow/rules/data.smk"
 include: "workflow/rules/red_green.smk"
 include: "workflow/rules/rook.smk"
 include: "workflow/rules/equivariance.smk"

@@ -111,6 +111,12 @@ def _cmd_translation_1d(args: argparse.Namespace) -> None:
     translation_1d.summary_record(sweep, settings, protocol_scale(settings)).save(args.output)
 
 
+def _cmd_fetch(args: argparse.Namespace) -> None:
+    from transinv.fetch import fetch_dataset
+
+    fetch_dataset(args.url, args.sha256, Path(args.target), Path(args.downloads))
+
+
 def _cmd_summary(args: argparse.Namespace) -> None:
     from transinv.summary import build_summary, headline_metrics, write_summary
 
@@ -245,6 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--sweep", required=True, help="CSV of the sweep over the shift")
     sub.add_argument("--output", required=True, help="run record (JSON) to write")
     _settings_option(sub, "translation_1d")
+
+    sub = command(
+        "fetch",
+        _cmd_fetch,
+        "Download a dataset archive, check its pinned SHA-256, extract it safely "
+        "(no absolute paths, no '..', no links out) and mark the folder complete.",
+    )
+    sub.add_argument("--url", required=True)
+    sub.add_argument("--sha256", required=True, help="the pinned SHA-256 of the archive")
+    sub.add_argument("--target", required=True, help="folder to extract into")
+    sub.add_argument("--downloads", default="resources/downloads", help="archive cache")
 
     sub = command(
         "summary",

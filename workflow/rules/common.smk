@@ -1,5 +1,6 @@
 # Helpers for the workflow (config validation, settings, targets)
 import json
+from pathlib import Path
 
 from snakemake.logging import logger
 
@@ -9,8 +10,37 @@ from transinv.experiments import quadrant, quadrant_budget
 from transinv.settings import GRID_FIELDS, QuadrantSettings, from_mapping
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+DATASETS_DIR = "resources/datasets"
+
+
+def fetched_dataset(path):
+    """The configured dataset a path lies in (it will be fetched), or None."""
+    if path is None:
+        return None
+    inside = (
+        Path(path).relative_to(DATASETS_DIR) if Path(path).is_relative_to(DATASETS_DIR) else None
+    )
+    if inside is not None and inside.parts and inside.parts[0] in config["datasets"]:
+        return inside.parts[0]
+    return None
+
+
+def dataset_markers(path):
+    """Input: the marker of the fetched dataset `path` lies in (nothing otherwise)."""
+    name = fetched_dataset(path)
+    return [] if name is None else [f"{DATASETS_DIR}/{name}/.complete"]
+
+
+def dataset_url(wildcards):
+    return config["datasets"][wildcards.dataset]["url"]
+
+
+def dataset_sha256(wildcards):
+    return config["datasets"][wildcards.dataset]["sha256"]
+
+
 QUADRANT = from_mapping(QuadrantSettings, config["quadrant"])
-quadrant.check_inputs(QUADRANT)
+quadrant.check_inputs(QUADRANT, image_root_fetched=fetched_dataset(QUADRANT.image_root) is not None)
 for arch in quadrant.left_out(QUADRANT):
     logger.warning(
         f"quadrant: quadrant.pretrained_weights.{arch} is null, so {arch}'s pretrained_frozen"

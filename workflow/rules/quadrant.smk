@@ -3,6 +3,8 @@
 
 
 rule quadrant_train:
+    input:
+        dataset_markers(QUADRANT.image_root),
     output:
         run="results/quadrant/runs/{protocol}/{arch}/{init}/border{border_px}.json",
     log:

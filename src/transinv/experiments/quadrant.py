@@ -110,10 +110,13 @@ def left_out(settings: QuadrantSettings) -> list[str]:
     return [a for a in settings.architectures if settings.pretrained_weights.get(a) is None]
 
 
-def check_inputs(settings: QuadrantSettings) -> None:
-    """Raise :class:`ConfigError` naming every missing input (image folder, weights files)."""
+def check_inputs(settings: QuadrantSettings, image_root_fetched: bool = False) -> None:
+    """Raise :class:`ConfigError` naming every missing input (image folder, weights files).
+
+    ``image_root_fetched``: the folder lies in a dataset the workflow will download first.
+    """
     problems = weights_problems(settings)
-    if settings.image_root is not None:
+    if settings.image_root is not None and not image_root_fetched:
         try:
             check_image_root(settings.image_root)
         except ImageRootError as error:
