@@ -9,7 +9,7 @@ CORES ?= all
 # Rules call the `transinv` command: put the venv first on PATH for every job.
 RUN := PATH="$(BIN):$$PATH"
 
-.PHONY: reproduce test lint install lock report clean-results benchmark
+.PHONY: reproduce test lint install lock report benchmark benchmark-run
 
 install: $(VENV)/.installed
 
@@ -36,10 +36,17 @@ lint: install
 test: lint
 	$(RUN) $(BIN)/python -m pytest
 
+# Timing figures into docs/BENCHMARKS.md (each script owns one section).
 benchmark: install
 	$(RUN) $(BIN)/python benchmarks/red_green_training.py
 	$(RUN) $(BIN)/python benchmarks/models_throughput.py
+	$(RUN) $(BIN)/python benchmarks/plan_paper.py
+
+# After `make reproduce`: its wall time and where the job time went.
+benchmark-run: install
+	$(RUN) $(BIN)/python benchmarks/default_run.py --run-dir .
 
 lock: install
-	$(BIN)/python -m pip freeze --exclude transinv > envs/requirements.lock.new
+	head -n 3 envs/requirements.lock > envs/requirements.lock.new
+	$(BIN)/python -m pip freeze --exclude transinv >> envs/requirements.lock.new
 	mv envs/requirements.lock.new envs/requirements.lock
