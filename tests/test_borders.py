@@ -150,4 +150,3 @@ def test_wrap_pad_gradient_matches_torch() -> None:
         torch.nn.functional.pad(x, (2, 2, 2, 2), mode="circular"), x, grad
     )[0]
     assert torch.allclose(ours, reference)
-
