@@ -94,14 +94,10 @@ def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
-@dataclass
-class EarlyStopping:
-    """The authors' rule: keep the lowest-validation-loss weights, stop after
-    ``patience + 1`` consecutive epochs without improvement."""
+@dataclass(kw_only=True)
+class _BestWeights:
+    """What every stopping rule tracks: the lowest validation loss, its epoch and weights."""
 
-    changes_training: ClassVar[bool] = False
-
-    patience: int
     best_loss: float = math.inf
     best_epoch: int = 0
     bad_epochs: int = 0
@@ -112,6 +108,29 @@ class EarlyStopping:
     def stopped(self) -> bool:
         return self.stopped_epoch is not None
 
+    def _keep_if_best(self, epoch: int, loss: float, model: nn.Module) -> bool:
+        """Keep this epoch's weights when its loss is the lowest so far; say whether it was."""
+        if loss >= self.best_loss:
+            return False
+        self.best_loss, self.best_epoch, self.bad_epochs = loss, epoch, 0
+        self.best_state = _copy_state(model)
+        return True
+
+    def finish(self, last_epoch: int) -> None:
+        """Mark a rule that never triggered as stopped by the epoch budget."""
+        if not self.stopped:
+            self.stopped_epoch = last_epoch
+
+
+@dataclass
+class EarlyStopping(_BestWeights):
+    """The authors' rule: keep the lowest-validation-loss weights, stop after
+    ``patience + 1`` consecutive epochs without improvement."""
+
+    changes_training: ClassVar[bool] = False
+
+    patience: int
+
     def update(
         self,
         epoch: int,
@@ -120,24 +139,15 @@ class EarlyStopping:
         optimizer: torch.optim.Optimizer | None = None,
     ) -> None:
         """Watch one epoch; ``optimizer`` is accepted for the rule interface and left alone."""
-        if self.stopped:
-            return
-        if loss < self.best_loss:
-            self.best_loss, self.best_epoch, self.bad_epochs = loss, epoch, 0
-            self.best_state = _copy_state(model)
+        if self.stopped or self._keep_if_best(epoch, loss, model):
             return
         self.bad_epochs += 1
         if self.bad_epochs > self.patience:
             self.stopped_epoch = epoch
 
-    def finish(self, last_epoch: int) -> None:
-        """Mark a tracker that never triggered as stopped by the epoch budget."""
-        if not self.stopped:
-            self.stopped_epoch = last_epoch
-
 
 @dataclass
-class PlateauSchedule:
+class PlateauSchedule(_BestWeights):
     """The authors' Quadrant rule: lower the learning rate on a plateau, from the best weights.
 
     Each epoch that lowers the validation loss keeps its weights. After ``patience``
@@ -155,40 +165,24 @@ class PlateauSchedule:
     factor: float
     min_lr: float
     lr: float
-    best_loss: float = math.inf
-    best_epoch: int = 0
-    bad_epochs: int = 0
     drops: int = 0
-    stopped_epoch: int | None = None
-    best_state: dict[str, torch.Tensor] | None = field(default=None, repr=False)
-
-    @property
-    def stopped(self) -> bool:
-        return self.stopped_epoch is not None
 
     def update(
         self, epoch: int, loss: float, model: nn.Module, optimizer: torch.optim.Optimizer
     ) -> None:
         if self.stopped:
             return
-        if loss < self.best_loss:
-            self.best_loss, self.best_epoch, self.bad_epochs = loss, epoch, 0
-            self.best_state = _copy_state(model)
-        elif self.bad_epochs < self.patience:
-            self.bad_epochs += 1
-        else:
-            self.lr, self.bad_epochs, self.drops = self.lr * self.factor, 0, self.drops + 1
-            for group in optimizer.param_groups:
-                group["lr"] = self.lr
-            if self.best_state is not None:
-                model.load_state_dict(self.best_state)
+        if not self._keep_if_best(epoch, loss, model):
+            if self.bad_epochs < self.patience:
+                self.bad_epochs += 1
+            else:
+                self.lr, self.bad_epochs, self.drops = self.lr * self.factor, 0, self.drops + 1
+                for group in optimizer.param_groups:
+                    group["lr"] = self.lr
+                if self.best_state is not None:
+                    model.load_state_dict(self.best_state)
         if self.lr <= self.min_lr:
             self.stopped_epoch = epoch
-
-    def finish(self, last_epoch: int) -> None:
-        """Mark a schedule that never reached ``min_lr`` as stopped by the epoch budget."""
-        if not self.stopped:
-            self.stopped_epoch = last_epoch
 
 
 @dataclass
