@@ -50,3 +50,4 @@ lock: install
 	head -n 3 envs/requirements.lock > envs/requirements.lock.new
 	$(BIN)/python -m pip freeze --exclude transinv >> envs/requirements.lock.new
 	mv envs/requirements.lock.new envs/requirements.lock
+	$(BIN)/python envs/conda_env.py

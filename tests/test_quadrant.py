@@ -380,6 +380,7 @@ def test_figure_writes_pdf_and_png(tmp_path: Path) -> None:
             "protocol": protocol,
             "dataset": "quadrant_generated",
             "scale": "quick",
+            "precision": "fp32",
             "model": arch,
             "padding": "same_zero",
             "seed": 1988,

@@ -25,7 +25,7 @@ def test_tiny_pipeline_runs_through_slurm_to_the_report(tmp_path: Path) -> None:
     pytest.importorskip("snakemake_executor_plugin_slurm", reason="needs the workflow extras")
     workdir = make_workdir(tmp_path / "work")
     tiny = yaml.safe_load((REPO / "tests" / "data" / "tiny.yaml").read_text())
-    tiny["runtime"] = {"gpus_per_training_job": 1}
+    tiny["runtime"] = {"gpus": {"red_green": 1, "quadrant": 1}}
     (workdir / "tiny.yaml").write_text(yaml.safe_dump(tiny))
     shutil.copy(REPO / "dvc.yaml", workdir / "dvc.yaml")
 

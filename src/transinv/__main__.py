@@ -1,4 +1,5 @@
-"""``python -m transinv`` is the ``transinv`` command."""
+"""``python -m transinv``: the command line, for environments without the console script
+(the workflow's conda environment runs the package from the checkout)."""
 
 import sys
 

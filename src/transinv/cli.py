@@ -15,11 +15,15 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from transinv import provenance
 from transinv.atomic import write_json
 from transinv.borders import BORDER_NAMES
+from transinv.jobs import finish
+from transinv.models.pretrained import IMAGENET_WEIGHTS
 from transinv.models.quadrant import INITS, QUADRANT_ARCHITECTURES
 from transinv.quadrant_data import PROTOCOLS as QUADRANT_PROTOCOLS
 from transinv.settings import (
+    AMP_DTYPES,
     QuadrantSettings,
     RedGreenSettings,
     RookSettings,
@@ -36,11 +40,17 @@ EXIT_INTERRUPTED = 75  # EX_TEMPFAIL: try again, the checkpoint resumes
 
 
 def _add_runtime(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("runtime (how to run; never changes what is computed)")
+    group = parser.add_argument_group(
+        "runtime (how to run; device type, precision and memory format are part of a "
+        "result's identity, the thread count is not)"
+    )
     group.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto [cpu]")
     group.add_argument("--threads", type=int, default=1, help="CPU threads for PyTorch [1]")
     group.add_argument(
-        "--amp", action="store_true", help="mixed precision on CUDA (ignored on CPU)"
+        "--amp",
+        choices=AMP_DTYPES,
+        default=False,
+        help="mixed precision in this dtype on CUDA (ignored on CPU) [off: fp32]",
     )
     group.add_argument("--channels-last", action="store_true", help="channels-last memory format")
 
@@ -66,7 +76,7 @@ def _cmd_red_green(args: argparse.Namespace) -> None:
     record = red_green.run(
         args.border, args.seed, settings, _runtime(args), protocol_scale(settings), checkpoint
     )
-    record.save(args.output)
+    finish(record, args.output, checkpoint)
 
 
 def _cmd_quadrant(args: argparse.Namespace) -> None:
@@ -83,8 +93,9 @@ def _cmd_quadrant(args: argparse.Namespace) -> None:
         _runtime(args),
         protocol_scale(settings),
         checkpoint,
+        weights_file=args.weights_file,
     )
-    record.save(args.output)
+    finish(record, args.output, checkpoint)
 
 
 def _cmd_rook(args: argparse.Namespace) -> None:
@@ -92,7 +103,7 @@ def _cmd_rook(args: argparse.Namespace) -> None:
 
     settings = parse_settings(RookSettings, args.settings)
     record = rook.run(args.border, settings, _runtime(args), protocol_scale(settings))
-    record.save(args.output)
+    finish(record, args.output)
 
 
 def _cmd_border_maps(args: argparse.Namespace) -> None:
@@ -115,6 +126,21 @@ def _cmd_fetch(args: argparse.Namespace) -> None:
     from transinv.fetch import fetch_dataset
 
     fetch_dataset(args.url, args.sha256, Path(args.target), Path(args.downloads))
+
+
+def _cmd_fetch_weights(args: argparse.Namespace) -> None:
+    from transinv.models.pretrained import fetch_imagenet_weights
+
+    fetch_imagenet_weights(args.arch, Path(args.output), args.mirror)
+
+
+def _cmd_write_config(args: argparse.Namespace) -> None:
+    import yaml
+
+    from transinv.atomic import write_text
+
+    header = "# The merged, validated config of the last workflow run (written by the workflow).\n"
+    write_text(args.output, header + yaml.safe_dump(json.loads(args.config), sort_keys=True))
 
 
 def _cmd_summary(args: argparse.Namespace) -> None:
@@ -220,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--output", required=True, help="run record (JSON) to write")
     sub.add_argument("--checkpoint", type=Path, help="checkpoint file [OUTPUT.ckpt.pt]")
+    sub.add_argument(
+        "--weights-file",
+        help="local state dict a pretrained_frozen run starts from (instead of the "
+        "configured source)",
+    )
     _settings_option(sub, "quadrant")
     _add_runtime(sub)
 
@@ -264,6 +295,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--downloads", default="resources/downloads", help="archive cache")
 
     sub = command(
+        "fetch-weights",
+        _cmd_fetch_weights,
+        "Download torchvision's ImageNet weights of one architecture, check them against "
+        "the SHA-256 prefix torchvision publishes in the file name, and save them as a "
+        "state dict that jobs load without any network.",
+    )
+    sub.add_argument("--arch", required=True, choices=sorted(IMAGENET_WEIGHTS))
+    sub.add_argument("--output", required=True, help="state dict (.pt) to write")
+    sub.add_argument("--mirror", help="folder URL holding torchvision's file names instead")
+
+    sub = command(
         "summary",
         _cmd_summary,
         "Collect run records into the tidy results/summary.csv (and the DVC metrics JSON).",
@@ -271,6 +313,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("records", nargs="+", help="run record JSON files")
     sub.add_argument("--output", required=True, help="summary CSV to write")
     sub.add_argument("--metrics", help="also write headline metrics (JSON) for DVC")
+
+    sub = command(
+        "write-config",
+        _cmd_write_config,
+        "Write the workflow's merged config as YAML (what `dvc params diff` compares).",
+    )
+    sub.add_argument("--config", required=True, help="the config as one JSON object")
+    sub.add_argument("--output", required=True, help="YAML file to write")
 
     sub = command("table", _cmd_table, "Write the Red-Green table (LaTeX and CSV).")
     sub.add_argument("name", choices=["red-green"])
@@ -289,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    provenance.require_deterministic_cuda()  # before anything can start CUDA
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -78,7 +78,29 @@ def scheduler() -> dict[str, str]:
     return {name: os.environ[name] for name in _SCHEDULER_VARIABLES if name in os.environ}
 
 
-def environment(device: torch.device, config: Any) -> dict[str, Any]:
+#: cuBLAS is deterministic only with a fixed workspace, set before CUDA starts.
+CUBLAS_WORKSPACE = ":4096:8"
+
+
+def require_deterministic_cuda() -> None:
+    """Set what deterministic cuBLAS needs; a no-op once CUDA has started (recorded)."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+
+
+def determinism(device: torch.device) -> dict[str, Any]:
+    """Whether this run could give the same numbers again on the same hardware."""
+    algorithms = torch.are_deterministic_algorithms_enabled()
+    workspace = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+    cuda_ok = device.type != "cuda" or workspace in (":4096:8", ":16:8")
+    return {
+        "deterministic_algorithms": algorithms,
+        "cublas_workspace_config": workspace,
+        "cudnn_benchmark": torch.backends.cudnn.benchmark,
+        "deterministic": algorithms and cuda_ok and not torch.backends.cudnn.benchmark,
+    }
+
+
+def environment(device: torch.device, config: Any, threads: int | None = None) -> dict[str, Any]:
     """The provenance block written into every run record."""
     return {
         "git": git_state(),
@@ -90,5 +112,7 @@ def environment(device: torch.device, config: Any) -> dict[str, Any]:
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "host": socket.gethostname(),
         "device": device_description(device),
+        "threads": threads if threads is not None else torch.get_num_threads(),
+        "determinism": determinism(device),
         "scheduler": scheduler(),
     }

@@ -1,9 +1,11 @@
 """Run records: the one JSON format every experiment writes and the summary reads.
 
-A record holds the identity of a run (experiment, dataset, scale, model, border,
-seed), its resolved settings, provenance, and a list of ``rows``, each one metric
-under one protocol (plus experiment keys such as border size). Tables and figures
-never read records directly: they read ``results/summary.csv``, built from them.
+A record holds the identity of a run (experiment, dataset, scale, precision, model,
+border, seed, and the code fingerprint and run key of :mod:`transinv.identity`), its
+resolved settings, provenance, and a list of ``rows``, each one metric under one
+protocol (plus experiment keys such as border size). Tables and figures never read
+records directly: they read ``results/summary.csv``, built from them, whose rows
+also carry the commit and dirty flag of the code that ran.
 """
 
 from __future__ import annotations
@@ -16,8 +18,19 @@ from typing import Any
 
 from transinv.atomic import write_json
 
-IDENTITY_COLUMNS = ("experiment", "protocol", "dataset", "scale", "model", "padding", "seed")
-SUMMARY_COLUMNS = (*IDENTITY_COLUMNS, "metric", "value")
+IDENTITY_COLUMNS = (
+    "experiment",
+    "protocol",
+    "dataset",
+    "scale",
+    "precision",
+    "model",
+    "padding",
+    "seed",
+)
+#: Which code ran: tables whose rows come from several commits say so.
+PROVENANCE_COLUMNS = ("commit", "dirty")
+SUMMARY_COLUMNS = (*IDENTITY_COLUMNS, *PROVENANCE_COLUMNS, "metric", "value")
 
 #: What the ``dataset`` column means, for captions and table notes.
 DATASET_DESCRIPTIONS = {
@@ -38,10 +51,12 @@ class RunRecord:
     experiment: str
     dataset: str
     scale: str
+    precision: str
     model: str
     padding: str
     seed: int | None
     settings: dict[str, Any]
+    identity: dict[str, Any]
     environment: dict[str, Any]
     rows: list[dict[str, Any]] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
@@ -58,13 +73,22 @@ class RunRecord:
 def summary_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     """Flatten one record into tidy rows (one per protocol x metric)."""
     identity = {k: record[k] for k in IDENTITY_COLUMNS if k != "protocol"}
+    git = record["environment"].get("git") or {}
+    identity |= {"commit": git.get("commit"), "dirty": git.get("dirty")}
     return [{**identity, **row} for row in record["rows"]]
 
 
 def load_record(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
         record = json.load(handle)
-    missing = [k for k in ("experiment", "rows", *IDENTITY_COLUMNS[2:]) if k not in record]
+    missing = [
+        k
+        for k in ("experiment", "rows", "identity", "environment", *IDENTITY_COLUMNS[2:])
+        if k not in record
+    ]
     if missing:
-        raise ValueError(f"{path} is not a transinv run record (missing {', '.join(missing)})")
+        raise ValueError(
+            f"{path} is not a transinv run record of this version (missing "
+            f"{', '.join(missing)}); rerun the job that wrote it (snakemake -R <rule>)"
+        )
     return record

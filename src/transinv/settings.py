@@ -11,23 +11,52 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
+
+#: Mixed-precision modes; ``False`` is plain fp32.
+AMP_DTYPES = ("bf16", "fp16")
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """How to run, not what to compute: never part of a result's identity."""
+    """How to run. ``threads`` never changes a result; the device type, the precision and
+    the memory format can (other kernels, other rounding), so they are part of a result's
+    identity (:func:`transinv.identity.numerics`)."""
 
     device: str = "cpu"
-    amp: bool = False
+    amp: str | bool = False
     channels_last: bool = False
     threads: int = 1
 
+    def __post_init__(self) -> None:
+        if self.amp not in (False, *AMP_DTYPES):
+            raise ValueError(
+                f"amp must be false or one of {', '.join(AMP_DTYPES)}; got {self.amp!r}"
+            )
+
 
 @dataclass(frozen=True)
-class RedGreenSettings:
+class Section:
+    """A config section. ``GRID`` names the fields that choose *which* jobs exist; one job's
+    settings (:meth:`for_job`) hold the rest, so growing the grid leaves finished jobs alone."""
+
+    GRID: ClassVar[frozenset[str]] = frozenset()
+
+    def for_job(self, **job: Any) -> dict[str, Any]:
+        """What one job depends on: every field but the grid's. ``job`` holds the job's own
+        grid values (wildcards); sections whose jobs read only part of a field narrow it."""
+        del job  # most sections' jobs read every non-grid field whole
+        return {k: v for k, v in as_dict(self).items() if k not in self.GRID}
+
+
+@dataclass(frozen=True)
+class RedGreenSettings(Section):
+    """One job per border x seed trains every protocol at once (they share a trajectory)."""
+
+    GRID: ClassVar[frozenset[str]] = frozenset({"borders", "seeds"})
+
     protocols: tuple[str, ...] = ("faithful", "corrected")
     borders: tuple[str, ...] = ("valid", "same_zero", "same_circular", "full_zero")
     seeds: tuple[int, ...] = tuple(range(10))
@@ -45,7 +74,11 @@ class RedGreenSettings:
 
 
 @dataclass(frozen=True)
-class RookSettings:
+class RookSettings(Section):
+    """One job per border trains every seed (each takes a fraction of a second)."""
+
+    GRID: ClassVar[frozenset[str]] = frozenset({"borders"})
+
     borders: tuple[str, ...] = ("same_zero", "full_zero")
     seeds: tuple[int, ...] = tuple(range(5))
     epochs: int = 100
@@ -54,7 +87,7 @@ class RookSettings:
 
 
 @dataclass(frozen=True)
-class Translation1DSettings:
+class Translation1DSettings(Section):
     steps: int = 200
     grid_cells: int = 16
     kernel: tuple[float, ...] = (2.0, -2.0)
@@ -62,8 +95,10 @@ class Translation1DSettings:
 
 
 @dataclass(frozen=True)
-class QuadrantSettings:
+class QuadrantSettings(Section):
     """The Quadrant experiment (PROTOCOLS §3); ``borders`` are margins in pixels per side."""
+
+    GRID: ClassVar[frozenset[str]] = frozenset({"protocols", "architectures", "inits", "borders"})
 
     protocols: tuple[str, ...] = ("faithful", "corrected")
     architectures: tuple[str, ...] = ("resnet18", "bagnet33", "densenet121")
@@ -90,6 +125,22 @@ class QuadrantSettings:
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 5e-5
+
+    def for_job(self, **job: Any) -> dict[str, Any]:
+        """One job reads the pretrained weights of its own architecture, and only when its
+        init starts from them: another model's weights file never reruns it. (Still a
+        mapping, so the job's settings build a :class:`QuadrantSettings` again.)"""
+        values = super().for_job()
+        weights = self.pretrained_weights.get(job["arch"])
+        pretrained = job.get("init") == "pretrained_frozen"
+        values["pretrained_weights"] = {job["arch"]: weights} if pretrained else {}
+        return values
+
+
+def job_settings_json(settings: Section, **job: Any) -> str:
+    """:meth:`Section.for_job` as canonical JSON: the workflow's ``params`` (a change reruns
+    the job) and the job's own identity hash are both made from this one string."""
+    return json.dumps(settings.for_job(**job), sort_keys=True)
 
 
 #: Fields that choose *which* runs exist (the grid), not *how* one run is done.

@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from transinv.atomic import atomic_path
+from transinv.devices import require_determinism
 
 log = logging.getLogger(__name__)
 
@@ -47,24 +48,11 @@ class TrainingInterrupted(RuntimeError):
 
 
 def seed_everything(seed: int) -> None:
-    """Seed every RNG a run touches and ask PyTorch for deterministic kernels."""
+    """Seed every RNG a run touches and ask for deterministic kernels."""
+    require_determinism()
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.benchmark = False
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when present; asking for CUDA without one is a clear error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(
-            f"device {name!r} was requested but PyTorch sees no CUDA device; "
-            "set `device: cpu` (or `auto`) in the config"
-        )
-    return torch.device(name)
 
 
 class StoppingRule(Protocol):
@@ -199,7 +187,7 @@ class TrainSettings:
     max_epochs: int
     patience: int
     shuffle: bool = False
-    amp: bool = False
+    amp: str | bool = False  # False (fp32), "bf16" or "fp16": autocast on CUDA only
     channels_last: bool = False
     eval_batch_size: int = 500
 
@@ -220,6 +208,12 @@ def _batches(n: int, batch_size: int, order: torch.Tensor | None) -> Iterator[to
         yield indices[start : start + batch_size]
 
 
+def autocast(device: torch.device, amp: str | bool) -> torch.autocast:
+    """Mixed precision where it runs (CUDA); a disabled context elsewhere."""
+    dtype = torch.float16 if amp == "fp16" else torch.bfloat16
+    return torch.autocast(device.type, dtype=dtype, enabled=bool(amp) and device.type == "cuda")
+
+
 def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
     x = x.to(device, non_blocking=True)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
@@ -231,7 +225,7 @@ def evaluate(
     split: Split,
     device: torch.device,
     batch_size: int = 500,
-    amp: bool = False,
+    amp: str | bool = False,
     channels_last: bool = False,
 ) -> tuple[float, float]:
     """Mean cross-entropy and accuracy (%) of ``model`` on ``split``."""
@@ -240,7 +234,7 @@ def evaluate(
     for index in _batches(len(split.labels), batch_size, None):
         x = _prepare(split.images[index], device, channels_last)
         y = split.labels[index].to(device)
-        with torch.autocast(device.type, enabled=amp and device.type == "cuda"):
+        with autocast(device, amp):
             logits = model(x)
         total_loss += nn.functional.cross_entropy(logits.float(), y, reduction="sum").item()
         correct += (logits.argmax(1) == y).sum().item()
@@ -317,10 +311,9 @@ def train(
     ``settings.patience``). A rule that steers training can serve one monitor only.
 
     Resumes from ``checkpoint_path`` when it holds a readable checkpoint written for
-    the same ``run_key`` (a hash of everything that defines the run: a checkpoint of
-    different settings is never resumed). On SIGTERM
-    or SIGINT the current epoch is finished, checkpointed, and
-    :class:`TrainingInterrupted` is raised.
+    the same ``run_key`` (:func:`transinv.identity.run_key`: code, settings and numerics;
+    a checkpoint of another identity is never resumed). On SIGTERM or SIGINT the
+    current epoch is finished, checkpointed, and :class:`TrainingInterrupted` is raised.
     """
     model.to(device)
     if settings.channels_last:
@@ -336,18 +329,23 @@ def train(
     history: list[dict[str, float]] = []
     start_epoch = 0
     generator = torch.Generator().manual_seed(seed)
-    scaler = torch.amp.GradScaler(device.type, enabled=settings.amp and device.type == "cuda")
+    # Loss scaling is what fp16 needs; bf16 has fp32's range and fp32 needs none.
+    scaler = torch.amp.GradScaler(
+        device.type, enabled=settings.amp == "fp16" and device.type == "cuda"
+    )
 
     checkpoint = load_checkpoint(checkpoint_path)
     if checkpoint is not None and checkpoint.get("run_key") != run_key:
         log.warning(
-            "checkpoint %s belongs to different settings; starting from epoch 0", checkpoint_path
+            "checkpoint %s was written by other code, settings or numerics; starting from epoch 0",
+            checkpoint_path,
         )
         checkpoint = None
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
-        scaler.load_state_dict(checkpoint["scaler"])
+        if scaler.is_enabled() and checkpoint["scaler"]:
+            scaler.load_state_dict(checkpoint["scaler"])
         generator.set_state(checkpoint["generator"])
         trackers = {
             name: type(trackers[name])(**state) for name, state in checkpoint["trackers"].items()
@@ -369,7 +367,7 @@ def train(
                 x = _prepare(train_split.images[index], device, settings.channels_last)
                 y = train_split.labels[index].to(device)
                 optimizer.zero_grad(set_to_none=True)
-                with torch.autocast(device.type, enabled=settings.amp and device.type == "cuda"):
+                with autocast(device, settings.amp):
                     loss = nn.functional.cross_entropy(model(x).float(), y)
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)

@@ -19,3 +19,19 @@ rule summary:
     shell:
         "transinv summary {input.records} --output {output.summary}"
         " --metrics {output.metrics} > {log} 2>&1"
+
+
+# The config this run used, merged (--configfile, --config) and validated: what
+# `dvc params diff` compares, so a run on another config file is not invisible to it.
+rule resolved_config:
+    output:
+        config="results/config.yaml",
+    log:
+        "logs/config.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        config=json.dumps(config, sort_keys=True),
+    shell:
+        "transinv write-config --config {params.config:q} --output {output.config} > {log} 2>&1"

@@ -1,16 +1,40 @@
-# Helpers for the workflow (config validation, settings, targets)
+# Helpers for the workflow (config validation, settings, identity, targets)
 import json
+import sys
 from pathlib import Path
 
 from snakemake.logging import logger
 
+# The workflow and its jobs run the package beside this Snakefile, whatever else is
+# installed: the code fingerprints below hash the very files the jobs execute, and a
+# conda environment (`--sdm conda`, envs/transinv.yaml) needs only the dependencies.
+SOURCE_DIR = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SOURCE_DIR)
+# (Snakemake formats the prefix like a shell command: literal braces are doubled.)
+shell.prefix(
+    "set -euo pipefail; "
+    f"export PYTHONPATH={SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+    'transinv() {{ python -m transinv "$@"; }}; '
+)
+
 from transinv.borders import BORDER_NAMES
 from transinv.config import validate_config
 from transinv.experiments import quadrant, quadrant_budget
-from transinv.settings import GRID_FIELDS, QuadrantSettings, from_mapping
+from transinv.identity import experiment_fingerprint
+from transinv.models.pretrained import IMAGENET_WEIGHTS
+from transinv.models.registry import IMAGENET
+from transinv.settings import (
+    QuadrantSettings,
+    RedGreenSettings,
+    RookSettings,
+    Translation1DSettings,
+    from_mapping,
+    job_settings_json,
+)
 
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 DATASETS_DIR = "resources/datasets"
+WEIGHTS_DIR = "resources/weights"
 
 
 def fetched_dataset(path):
@@ -39,6 +63,9 @@ def dataset_sha256(wildcards):
     return config["datasets"][wildcards.dataset]["sha256"]
 
 
+RED_GREEN = from_mapping(RedGreenSettings, config["red_green"])
+ROOK = from_mapping(RookSettings, config["rook"])
+TRANSLATION_1D = from_mapping(Translation1DSettings, config["translation_1d"])
 QUADRANT = from_mapping(QuadrantSettings, config["quadrant"])
 quadrant.check_inputs(QUADRANT, image_root_fetched=fetched_dataset(QUADRANT.image_root) is not None)
 for arch in quadrant.left_out(QUADRANT):
@@ -51,32 +78,41 @@ CONDA_ENV = "../../envs/transinv.yaml"
 BORDER_PATTERN = "|".join(BORDER_NAMES)
 
 
-def run_settings_json(section, keep=()):
-    """A section without its grid fields, except those in `keep` that one job loops
-    over itself: what one job depends on.
-
-    Growing the grid (another border, seed, ...) then leaves finished jobs' params, and
-    so the jobs, untouched.
-    """
-    dropped = GRID_FIELDS - set(keep)
-    values = {k: v for k, v in config[section].items() if k not in dropped}
-    return json.dumps(values, sort_keys=True)
+def code(experiment):
+    """Param: the fingerprint of the code one experiment's jobs run (transinv.identity).
+    Editing that code reruns them; editing another experiment's code does not."""
+    return experiment_fingerprint(experiment)
 
 
-def runtime_flags():
-    """CLI flags for the runtime section (device, AMP, memory format)."""
+def job_settings(section, *wildcard_names):
+    """Param: what one job depends on (transinv.settings.Section.for_job), the same
+    JSON the job hashes into its identity. Growing the grid leaves it unchanged."""
+    settings = {"red_green": RED_GREEN, "rook": ROOK, "translation_1d": TRANSLATION_1D}
+    settings["quadrant"] = QUADRANT
+
+    def param(wildcards):
+        job = {name: wildcards[name] for name in wildcard_names}
+        return job_settings_json(settings[section], **job)
+
+    return param
+
+
+def runtime_flags(on_gpu=True):
+    """CLI flags for the runtime section: device, precision, memory format. They are
+    params, so switching any of them reruns the jobs (all three change the numbers).
+    A rule that never asks for a GPU runs on the CPU whatever the device setting."""
     runtime = config["runtime"]
-    flags = [f"--device {runtime['device']}"]
-    if runtime["amp"]:
-        flags.append("--amp")
+    flags = [f"--device {runtime['device'] if on_gpu else 'cpu'}"]
+    if runtime["amp"] and on_gpu:
+        flags.append(f"--amp {runtime['amp']}")
     if runtime["channels_last"]:
         flags.append("--channels-last")
     return " ".join(flags)
 
 
-def training_gpus():
-    """The portable `gpu` resource of every training rule."""
-    return config["runtime"]["gpus_per_training_job"]
+def gpus(experiment):
+    """The portable `gpu` resource of one experiment's training jobs."""
+    return config["runtime"]["gpus"][experiment]
 
 
 def minutes_per_attempt(minutes):
@@ -116,8 +152,37 @@ def quadrant_runs():
 def quadrant_on_gpu():
     runtime = config["runtime"]
     if runtime["device"] == "auto":
-        return runtime["gpus_per_training_job"] > 0
+        return gpus("quadrant") > 0
     return runtime["device"].startswith("cuda")
+
+
+def imagenet_weights_file(arch):
+    return f"{WEIGHTS_DIR}/{arch}_imagenet.pt"
+
+
+def quadrant_weights(wildcards):
+    """Input: the state dict a pretrained_frozen job starts from (fetched or the user's)."""
+    if wildcards.init != quadrant.PRETRAINED_INIT:
+        return []
+    weights = QUADRANT.pretrained_weights[wildcards.arch]
+    return imagenet_weights_file(wildcards.arch) if weights == IMAGENET else weights
+
+
+def weights_mirror_flag():
+    mirror = config["weights_mirror"]
+    return "" if mirror is None else f"--mirror {mirror}"
+
+
+def quadrant_weights_flag(wildcards, input):
+    return f"--weights-file {input.weights}" if input.weights else ""
+
+
+def quadrant_images():
+    """Input: the user's image folder (a fetched one is covered by its marker)."""
+    root = QUADRANT.image_root
+    if root is None or fetched_dataset(root) is not None:
+        return dataset_markers(root)
+    return [root]
 
 
 def quadrant_mem_mb(wildcards):
@@ -143,7 +208,7 @@ def all_run_records():
 def final_targets():
     figures = ["red_green", "rook", "border_maps", "translation_1d", "quadrant"]
     return (
-        ["results/summary.csv", "results/metrics.json"]
+        ["results/summary.csv", "results/metrics.json", "results/config.yaml"]
         + expand("results/tables/red_green.{ext}", ext=["tex", "csv"])
         + expand("results/figures/{name}.{ext}", name=figures, ext=["pdf", "png"])
     )

@@ -11,7 +11,8 @@ rule translation_1d:
     conda:
         CONDA_ENV
     params:
-        settings=run_settings_json("translation_1d"),
+        settings=job_settings("translation_1d"),
+        code=code("translation_1d"),
     shell:
         "transinv translation-1d --settings {params.settings:q}"
         " --sweep {output.sweep} --output {output.run} > {log} 2>&1"

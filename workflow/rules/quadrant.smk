@@ -4,13 +4,14 @@
 
 rule quadrant_train:
     input:
-        dataset_markers(QUADRANT.image_root),
+        images=quadrant_images(),
+        weights=quadrant_weights,
     output:
         run="results/quadrant/runs/{protocol}/{arch}/{init}/border{border_px}.json",
     log:
         "logs/quadrant/{protocol}/{arch}/{init}/border{border_px}.log",
     benchmark:
-        "benchmarks/quadrant/{protocol}/{arch}/{init}/border{border_px}.tsv"
+        "results/benchmarks/quadrant/{protocol}/{arch}/{init}/border{border_px}.tsv"
     wildcard_constraints:
         protocol="faithful|corrected",
         arch="resnet18|bagnet33|densenet121",
@@ -20,12 +21,14 @@ rule quadrant_train:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=training_gpus(),
+        gpu=gpus("quadrant"),
         mem_mb=quadrant_mem_mb,
         runtime=quadrant_runtime,
     params:
-        settings=run_settings_json("quadrant"),
+        settings=job_settings("quadrant", "arch", "init"),
+        code=code("quadrant"),
         runtime=runtime_flags(),
+        weights=quadrant_weights_flag,
         checkpoint="results/checkpoints/quadrant/{protocol}/{arch}/{init}/border{border_px}.pt",
     message:
         "Quadrant: training {wildcards.arch} ({wildcards.init}), border {wildcards.border_px} px,"
@@ -33,8 +36,29 @@ rule quadrant_train:
     shell:
         "transinv quadrant --protocol {wildcards.protocol} --arch {wildcards.arch}"
         " --init {wildcards.init} --border-px {wildcards.border_px}"
-        " --settings {params.settings:q} --checkpoint {params.checkpoint}"
+        " --settings {params.settings:q} --checkpoint {params.checkpoint} {params.weights}"
         " --threads {threads} {params.runtime} --output {output.run} > {log} 2>&1"
+
+
+# torchvision's ImageNet weights, fetched once (SHA-256 prefix checked) so that no
+# compute node downloads at job time.
+rule fetch_weights:
+    output:
+        weights=f"{WEIGHTS_DIR}/{{arch}}_imagenet.pt",
+    log:
+        "logs/weights/{arch}.log",
+    wildcard_constraints:
+        arch="|".join(IMAGENET_WEIGHTS),
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        mirror=weights_mirror_flag(),
+    message:
+        "Fetching torchvision's ImageNet weights of {wildcards.arch}"
+    shell:
+        "transinv fetch-weights --arch {wildcards.arch} {params.mirror}"
+        " --output {output.weights} > {log} 2>&1"
 
 
 # The figure reads a summary of the Quadrant runs alone (the same tidy rows that

@@ -7,16 +7,17 @@ rule red_green_train:
     log:
         "logs/red_green/{border}/seed{seed}.log",
     benchmark:
-        "benchmarks/red_green/{border}/seed{seed}.tsv"
+        "results/benchmarks/red_green/{border}/seed{seed}.tsv"
     conda:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=training_gpus(),
+        gpu=gpus("red_green"),
         mem_mb=1500,
         runtime=minutes_per_attempt(30),
     params:
-        settings=run_settings_json("red_green", keep=["protocols"]),
+        settings=job_settings("red_green"),
+        code=code("red_green"),
         runtime=runtime_flags(),
         checkpoint="results/checkpoints/red_green/{border}/seed{seed}.pt",
     message:

@@ -1,4 +1,5 @@
 # Rook (paper Fig. 1): can one zero-padded filter tell top-left from bottom-right?
+# One 5x5 filter on two 32x32 images: always on the CPU, never asks for a GPU.
 
 
 rule rook_train:
@@ -6,16 +7,19 @@ rule rook_train:
         run="results/rook/runs/{border}.json",
     log:
         "logs/rook/{border}.log",
+    benchmark:
+        "results/benchmarks/rook/{border}.tsv"
     conda:
         CONDA_ENV
     threads: 1
     resources:
-        gpu=training_gpus(),
+        gpu=0,
         mem_mb=1000,
         runtime=minutes_per_attempt(10),
     params:
-        settings=run_settings_json("rook", keep=["seeds"]),
-        runtime=runtime_flags(),
+        settings=job_settings("rook"),
+        code=code("rook"),
+        runtime=runtime_flags(on_gpu=False),
     message:
         "Rook: training {wildcards.border}, every seed"
     shell:

@@ -18,14 +18,12 @@ stops improving, so each protocol's validation set steers its own trajectory.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from transinv import provenance
 from transinv.config import ConfigError
+from transinv.jobs import Job
 from transinv.models.pretrained import IMAGENET_WEIGHTS
 from transinv.models.quadrant import quadrant_model
 from transinv.models.registry import IMAGENET, MODEL_SPECS
@@ -38,14 +36,13 @@ from transinv.quadrant_data import (
     open_sources,
 )
 from transinv.records import RunRecord
-from transinv.settings import GRID_FIELDS, QuadrantSettings, Runtime, as_dict
+from transinv.settings import QuadrantSettings, Runtime
 from transinv.training import (
     PlateauSchedule,
     Split,
     TrainSettings,
     best_model,
     evaluate,
-    resolve_device,
     seed_everything,
     train,
 )
@@ -66,13 +63,6 @@ def run_weights(arch: str, init: str, settings: QuadrantSettings) -> str | None:
             "'imagenet' (torchvision's weights) or to the path of a 1000-class state dict"
         )
     return weights
-
-
-def run_settings(arch: str, init: str, settings: QuadrantSettings) -> dict[str, Any]:
-    """What one run depends on: per-run settings, without the grid or other models' weights."""
-    values = {k: v for k, v in as_dict(settings).items() if k not in GRID_FIELDS}
-    values["pretrained_weights"] = run_weights(arch, init, settings)
-    return values
 
 
 def weights_problems(settings: QuadrantSettings) -> list[str]:
@@ -139,12 +129,20 @@ def run(
     runtime: Runtime,
     scale: str,
     checkpoint_path: Path,
+    weights_file: str | None = None,
 ) -> RunRecord:
-    """Train and test one (protocol, architecture, init, border) combination."""
-    started = time.perf_counter()
-    torch.set_num_threads(runtime.threads)
-    device = resolve_device(runtime.device)
+    """Train and test one (protocol, architecture, init, border) combination.
+
+    ``weights_file``: the local state dict a ``pretrained_frozen`` run starts from (the
+    workflow fetches torchvision's into ``resources/weights`` first, so compute nodes
+    never download); without it, the configured weights are loaded as named.
+    """
+    grid = {"protocol": protocol, "arch": arch, "init": init, "border_px": border_px}
+    job = Job("quadrant", grid, settings.for_job(arch=arch, init=init), runtime)
+    device = job.device
     weights = run_weights(arch, init, settings)
+    if weights is not None and weights_file is not None:
+        weights = weights_file
     sources = open_sources(
         settings.image_root, settings.n_sources, settings.source_stride, settings.data_seed
     )
@@ -175,7 +173,6 @@ def run(
             record["seconds"],
         )
 
-    per_run = run_settings(arch, init, settings)
     outcome = train(
         model,
         optimizer,
@@ -193,7 +190,7 @@ def run(
         checkpoint_path,
         device,
         settings.seed,
-        run_key=provenance.config_hash([per_run, protocol, arch, init, border_px]),
+        run_key=job.key,
         progress=report,
         stopping=lambda: PlateauSchedule(
             patience=settings.patience,
@@ -213,15 +210,12 @@ def run(
     )
     log.info("%s %s %s border %d: test accuracy %.2f%%", protocol, arch, init, border_px, accuracy)
 
-    record = RunRecord(
-        experiment="quadrant",
+    record = job.record(
         dataset=dataset_name(settings),
         scale=scale,
         model=arch,
         padding=MODEL_SPECS[arch].default_border,
         seed=settings.seed,
-        settings=per_run,
-        environment=provenance.environment(device, per_run),
     )
     keys = {"border_px": border_px, "init": init}
     record.add(protocol, "test_accuracy", accuracy, **keys)
@@ -233,5 +227,4 @@ def run(
         "resumed_from_epoch": outcome.resumed_from_epoch,
         "source_indices": splits.source_indices,
     }
-    record.wall_time_s = time.perf_counter() - started
-    return record
+    return job.done(record)

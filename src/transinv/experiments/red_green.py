@@ -10,22 +10,20 @@ exactly what a separate run would give (tested), at half the cost.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import torch
 
-from transinv import provenance
-from transinv.models import RedGreenNet
+from transinv.jobs import Job
+from transinv.models.small import RedGreenNet
 from transinv.records import RunRecord
 from transinv.red_green_data import make_splits
-from transinv.settings import RedGreenSettings, Runtime, as_dict
+from transinv.settings import RedGreenSettings, Runtime
 from transinv.training import (
     Split,
     TrainSettings,
     best_model,
     evaluate,
-    resolve_device,
     seed_everything,
     train,
 )
@@ -36,11 +34,6 @@ DATASET = "red_green_generated"
 MODEL = "red_green_net"
 
 
-def _per_run_settings(settings: RedGreenSettings) -> dict[str, object]:
-    """The settings one (border, seed) run depends on; the rest of the grid may change freely."""
-    return {k: v for k, v in as_dict(settings).items() if k not in ("borders", "seeds")}
-
-
 def run(
     border: str,
     seed: int,
@@ -49,9 +42,8 @@ def run(
     scale: str,
     checkpoint_path: Path,
 ) -> RunRecord:
-    started = time.perf_counter()
-    torch.set_num_threads(runtime.threads)
-    device = resolve_device(runtime.device)
+    job = Job("red_green", {"border": border, "seed": seed}, settings.for_job(), runtime)
+    device = job.device
     splits = {
         protocol: make_splits(
             protocol, settings.n_train, settings.n_val, settings.n_test, settings.data_seed
@@ -103,20 +95,11 @@ def run(
         checkpoint_path,
         device,
         seed,
-        run_key=provenance.config_hash([_per_run_settings(settings), border, seed]),
+        run_key=job.key,
         progress=report,
     )
 
-    record = RunRecord(
-        experiment="red_green",
-        dataset=DATASET,
-        scale=scale,
-        model=MODEL,
-        padding=border,
-        seed=seed,
-        settings=_per_run_settings(settings),
-        environment=provenance.environment(device, _per_run_settings(settings)),
-    )
+    record = job.record(dataset=DATASET, scale=scale, model=MODEL, padding=border, seed=seed)
     for protocol, tracker in outcome.trackers.items():
         kept = best_model(model, tracker)
         for test_set in ("similar", "dissimilar"):
@@ -129,5 +112,4 @@ def run(
         "epochs_trained": outcome.epochs_trained,
         "resumed_from_epoch": outcome.resumed_from_epoch,
     }
-    record.wall_time_s = time.perf_counter() - started
-    return record
+    return job.done(record)

@@ -15,17 +15,16 @@ with the size and placement the authors used (PROTOCOLS §2).
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import torch
 from torch import nn
 
-from transinv import provenance
-from transinv.models import RookNet
+from transinv.jobs import Job
+from transinv.models.small import RookNet
 from transinv.records import RunRecord
-from transinv.settings import RookSettings, Runtime, as_dict
-from transinv.training import resolve_device, seed_everything
+from transinv.settings import RookSettings, Runtime
+from transinv.training import seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -118,20 +117,10 @@ def _train_one_seed(
 
 def run(border: str, settings: RookSettings, runtime: Runtime, scale: str) -> RunRecord:
     """Train one RookNet per seed with ``border`` and record accuracy on the two images."""
-    started = time.perf_counter()
-    torch.set_num_threads(runtime.threads)
-    device = resolve_device(runtime.device)
+    job = Job("rook", {"border": border}, settings.for_job(), runtime)
+    device = job.device
     images, labels = rook_images()
-    record = RunRecord(
-        experiment="rook",
-        dataset=DATASET,
-        scale=scale,
-        model=MODEL,
-        padding=border,
-        seed=None,
-        settings=as_dict(settings),
-        environment=provenance.environment(device, as_dict(settings)),
-    )
+    record = job.record(dataset=DATASET, scale=scale, model=MODEL, padding=border, seed=None)
     per_seed = []
     for seed in settings.seeds:
         outcome = _train_one_seed(border, seed, images, labels, settings, device)
@@ -146,5 +135,4 @@ def run(border: str, settings: RookSettings, runtime: Runtime, scale: str) -> Ru
         record.add("faithful", "final_train_loss", outcome["final_train_loss"], seed=seed)
         per_seed.append(outcome)
     record.details = {"per_seed": per_seed}
-    record.wall_time_s = time.perf_counter() - started
-    return record
+    return job.done(record)

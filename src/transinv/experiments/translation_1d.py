@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 
-from transinv import provenance
+from transinv.jobs import Job
 from transinv.records import RunRecord
-from transinv.settings import Translation1DSettings, as_dict
+from transinv.settings import Runtime, Translation1DSettings
 
 DATASET = "heaviside_1d"
 MODEL = "conv1d_relu"
@@ -86,20 +85,12 @@ def sweep(settings: Translation1DSettings) -> pd.DataFrame:
 
 def summary_record(df: pd.DataFrame, settings: Translation1DSettings, scale: str) -> RunRecord:
     """The sweep condensed to the numbers a table can show."""
-    record = RunRecord(
-        experiment="translation_1d",
-        dataset=DATASET,
-        scale=scale,
-        model=MODEL,
-        padding="valid",
-        seed=None,
-        settings=as_dict(settings),
-        environment=provenance.environment(torch.device("cpu"), as_dict(settings)),
-    )
+    job = Job("translation_1d", {}, settings.for_job(), Runtime())
+    record = job.record(dataset=DATASET, scale=scale, model=MODEL, padding="valid", seed=None)
     total = df["total_output"]
     record.add("analytic", "max_abs_total_change", (total - total.iloc[0]).abs().max())
     record.add("analytic", "min_total", total.min())
     record.add(
         "analytic", "max_deviation_from_expected", (total - df["expected_total"]).abs().max()
     )
-    return record
+    return job.done(record)

@@ -1,16 +1,23 @@
 """Where pretrained weights come from: torchvision's ImageNet weights or a local file.
 
-Nothing is downloaded until a model is built with ``weights="imagenet"``; the
-torchvision weights API then fetches (or reuses its cache of) the checkpoint.
+The workflow fetches torchvision's weights once, in a rule of its own
+(:func:`fetch_imagenet_weights`, checked against the SHA-256 prefix torchvision
+publishes in each file name), into a state dict under ``resources/weights``; jobs
+read that file, so compute nodes never download. Building a model by hand with
+``weights="imagenet"`` still goes through torchvision's cache.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import torch
 from torchvision.models import get_weight
+
+from transinv.atomic import atomic_path
+from transinv.fetch import download
 
 #: torchvision's original (V1) ImageNet weights: the ones ``pretrained=True`` gave the
 #: authors' 2019-2020 code. Only S-Conv models have any.
@@ -40,6 +47,41 @@ def imagenet_state_dict(model_name: str) -> dict[str, torch.Tensor]:
     """torchvision's 1000-class ImageNet state dict for ``model_name``, keys as our modules'."""
     weights = get_weight(IMAGENET_WEIGHTS[model_name])
     return modernise_keys(weights.get_state_dict(progress=True, check_hash=True))
+
+
+#: torchvision names its files ``<name>-<first hex digits of the SHA-256>.pth``.
+_PUBLISHED_HASH = re.compile(r"-([a-f0-9]{8,})\.[a-z]+$")
+
+
+def imagenet_weights_url(model_name: str) -> str:
+    return get_weight(IMAGENET_WEIGHTS[model_name]).url
+
+
+def fetch_imagenet_weights(model_name: str, output: Path, mirror: str | None = None) -> Path:
+    """Download torchvision's ImageNet weights of ``model_name``, check them, and save
+    them as a plain state dict (keys as our modules') at ``output``.
+
+    ``mirror``: a folder URL holding the same file names (for clusters whose compute
+    or login nodes reach only a local copy).
+    """
+    if model_name not in IMAGENET_WEIGHTS:
+        raise ValueError(
+            f"torchvision has no ImageNet weights for {model_name}; convert them to a state "
+            f"dict of transinv's {model_name} and configure its path instead"
+        )
+    url = imagenet_weights_url(model_name)
+    file_name = url.rsplit("/", 1)[1]
+    if mirror is not None:
+        url = f"{mirror.rstrip('/')}/{file_name}"
+    published = _PUBLISHED_HASH.search(file_name)
+    if published is None:
+        raise ValueError(f"{file_name} carries no published SHA-256 prefix to check it against")
+    with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists() else None) as tmp:
+        downloaded = download(url, Path(tmp) / file_name, published.group(1))
+        state = torch.load(downloaded, map_location="cpu", weights_only=True)
+    with atomic_path(output) as tmp_output:
+        torch.save(modernise_keys(state), tmp_output)
+    return output
 
 
 def local_state_dict(path: str | Path) -> dict[str, torch.Tensor]:

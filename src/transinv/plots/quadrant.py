@@ -94,6 +94,7 @@ def plot_quadrant(summary: pd.DataFrame, pdf: str | Path, png: str | Path) -> No
 
     dataset = "; ".join(DATASET_DESCRIPTIONS.get(d, d) for d in runs["dataset"].unique())
     scale = ", ".join(sorted(runs["scale"].unique()))
-    figure.suptitle(f"Quadrant (4QI) on {dataset}\n{scale} protocol", fontsize=9)
+    precision = ", ".join(sorted(runs["precision"].unique()))
+    figure.suptitle(f"Quadrant (4QI) on {dataset}\n{scale} protocol, {precision}", fontsize=9)
     figure.tight_layout(rect=(0, 0.08, 1, 1))
     save_figure(figure, pdf, png)

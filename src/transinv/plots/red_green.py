@@ -79,6 +79,9 @@ def plot_red_green(summary: pd.DataFrame, pdf: str | Path, png: str | Path) -> N
     dataset = "; ".join(DATASET_DESCRIPTIONS.get(d, d) for d in runs["dataset"].unique())
     scale = ", ".join(sorted(runs["scale"].unique()))
     seeds = runs["seed"].nunique()
-    figure.suptitle(f"Red-Green: {dataset}\n{scale} protocol, {seeds} seeds per bar", fontsize=9)
+    precision = ", ".join(sorted(runs["precision"].unique()))
+    figure.suptitle(
+        f"Red-Green: {dataset}\n{scale} protocol, {precision}, {seeds} seeds per bar", fontsize=9
+    )
     figure.tight_layout(rect=(0, 0.08, 1, 1))
     save_figure(figure, pdf, png)
