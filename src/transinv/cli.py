@@ -142,11 +142,11 @@ def _cmd_figure(args: argparse.Namespace) -> None:
 
         plot_red_green(read_summary(args.input), args.pdf, args.png)
     elif args.name == "rook":
-        from transinv.experiments.rook import rook_images
+        from transinv.experiments.rook import images_of_summary
         from transinv.plots.rook import plot_rook
 
-        images, _ = rook_images()
-        plot_rook(images, read_summary(args.input), Path(args.pdf), Path(args.png))
+        summary = read_summary(args.input)
+        plot_rook(images_of_summary(summary), summary, Path(args.pdf), Path(args.png))
     elif args.name == "border-maps":
         from transinv.plots.border_maps import plot_border_maps
 

@@ -46,6 +46,9 @@ class RedGreenSettings:
 
 @dataclass(frozen=True)
 class RookSettings:
+    """``images``: the authors' PNGs (``authors``) or transinv's drawn rook (``drawn``)."""
+
+    images: str = "authors"
     borders: tuple[str, ...] = ("same_zero", "full_zero")
     seeds: tuple[int, ...] = tuple(range(5))
     epochs: int = 100
@@ -98,7 +101,7 @@ GRID_FIELDS = frozenset({"protocols", "borders", "seeds", "architectures", "init
 #: Fields that say *where* inputs are found. What they gave is reported elsewhere (a
 #: record's ``dataset`` column; the weights named in its settings), so they never make
 #: a run "quick": the paper protocol on a cluster's ImageNet copy is still the paper's.
-SOURCE_FIELDS = frozenset({"image_root", "pretrained_weights"})
+SOURCE_FIELDS = frozenset({"image_root", "pretrained_weights", "images"})
 
 
 def protocol_scale(settings: Any) -> str:
