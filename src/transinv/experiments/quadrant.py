@@ -150,10 +150,19 @@ def run(
     )
     splits = make_splits(protocol, sources, settings.n_sources, settings.source_stride)
 
+    # The authors seed numpy/torch/CUDA with 1988 once, at the top of their script; they
+    # then build a model (its initialisation and new 2-class head draw from the global
+    # RNG) and only *then* call torch.manual_seed(1988) again (PROTOCOLS §3). That reseed
+    # fixes their DataLoader's shuffle, not the initialisation: a model built after
+    # another one in the same script starts from whatever RNG state the earlier
+    # building and training left. Here one job builds one model: seeding right before
+    # the build gives every run the initialisation of a model built straight after
+    # their initial seed (their data loading draws no random numbers), independent of
+    # the order jobs run in; the reseed after it mirrors theirs. Batch order comes from
+    # train()'s own generator seeded with the same value: reproducible, but not the
+    # order their DataLoader drew.
     seed_everything(settings.seed)
     model = quadrant_model(arch, border_px, init, weights)
-    # The authors re-seed after building each model: initialisation and batch order
-    # then do not depend on what was built before.
     seed_everything(settings.seed)
     optimizer = torch.optim.SGD(
         [p for p in model.parameters() if p.requires_grad],
