@@ -73,6 +73,7 @@ class QuadrantSettings:
     inits: tuple[str, ...] = ("scratch", "random_frozen", "pretrained_frozen")
     borders: tuple[int, ...] = (0, 16, 32, 64, 128, 256, 512)
     image_root: str | None = None
+    standin: str = "photos"
     pretrained_weights: dict[str, str | None] = field(
         default_factory=lambda: {
             "resnet18": "imagenet",
@@ -101,7 +102,7 @@ GRID_FIELDS = frozenset({"protocols", "borders", "seeds", "architectures", "init
 #: Fields that say *where* inputs are found. What they gave is reported elsewhere (a
 #: record's ``dataset`` column; the weights named in its settings), so they never make
 #: a run "quick": the paper protocol on a cluster's ImageNet copy is still the paper's.
-SOURCE_FIELDS = frozenset({"image_root", "pretrained_weights", "images"})
+SOURCE_FIELDS = frozenset({"image_root", "standin", "pretrained_weights", "images"})
 
 
 def protocol_scale(settings: Any) -> str:
