@@ -164,6 +164,18 @@ def _cmd_figure(args: argparse.Namespace) -> None:
         plot_quadrant(read_summary(args.input), Path(args.pdf), Path(args.png))
 
 
+def _cmd_check_captions(args: argparse.Namespace) -> None:
+    from transinv.captions import check_captions, merged_config
+
+    captions = args.captions or sorted(Path("report").glob("*.rst"))
+    problems = check_captions(captions, merged_config(args.config or ["config/config.yaml"]))
+    for problem in problems:
+        log.error("%s", problem)
+    if problems:
+        raise SystemExit(f"{len(problems)} of {len(captions)} report caption(s) would not render")
+    log.info("%d report captions render cleanly", len(captions))
+
+
 FIGURES = ("red-green", "rook", "border-maps", "translation-1d", "quadrant")
 
 
@@ -277,6 +289,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--summary", required=True)
     sub.add_argument("--tex", required=True)
     sub.add_argument("--csv", required=True)
+
+    sub = command(
+        "check-captions",
+        _cmd_check_captions,
+        "Render the report captions as `snakemake --report` does (Jinja2 with the config, "
+        "then docutils) and fail on any docutils warning or unknown config key.",
+    )
+    sub.add_argument("captions", nargs="*", help="caption files [report/*.rst]")
+    sub.add_argument(
+        "--config",
+        action="append",
+        help="config file, merged in order; repeat for several [config/config.yaml]",
+    )
 
     sub = command("figure", _cmd_figure, "Draw one figure (PDF and PNG).")
     sub.add_argument("name", choices=FIGURES)
