@@ -20,11 +20,13 @@ $(VENV)/.installed: pyproject.toml envs/requirements.lock
 	touch $@
 
 reproduce: install
+	$(RUN) $(BIN)/transinv check-captions
 	$(RUN) $(BIN)/snakemake --cores $(CORES)
 	$(RUN) $(BIN)/snakemake --report results/report.html
 	@echo "Done: tables in results/tables, figures in results/figures, report results/report.html"
 
 report: install
+	$(RUN) $(BIN)/transinv check-captions
 	$(RUN) $(BIN)/snakemake --report results/report.html
 
 lint: install

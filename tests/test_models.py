@@ -14,9 +14,11 @@ import torch
 import torchvision
 from torch import nn
 
-from transinv.borders import UnknownBorderError
+from transinv.borders import UnknownBorderError, resolve_border
 from transinv.models import MODEL_NAMES, UnknownModelError, build_model, count_macs
 from transinv.models import pretrained as pretrained_module
+from transinv.models.alignment import crop_top_left
+from transinv.models.resnet import Bottleneck
 
 TORCHVISION_TWINS = ("resnet18", "resnet34", "resnet50", "resnet101", "densenet121", "vgg16")
 RESNETS = ("resnet18", "resnet34", "resnet50", "resnet101")
@@ -229,6 +231,121 @@ def test_bagnet_units_see_exactly_their_patch(field: int) -> None:
     rows, cols = torch.nonzero(x.grad.abs().sum(dim=(0, 1)), as_tuple=True)
     assert (rows.min().item(), rows.max().item() + 1) == (8, 8 + field)
     assert (cols.min().item(), cols.max().item() + 1) == (16, 16 + field)
+
+
+# --- BagNet: Brendel & Bethge's shortcut alignment and stem BatchNorm ------------------------
+
+
+def test_crop_top_left_keeps_the_first_rows_and_columns() -> None:
+    grid = torch.arange(25.0).reshape(1, 1, 5, 5)
+    assert crop_top_left(grid, (3, 3)).flatten().tolist() == [0, 1, 2, 5, 6, 7, 10, 11, 12]
+    with pytest.raises(ValueError, match="only crops"):
+        crop_top_left(grid, (6, 5))
+
+
+def _shortcut_only_bottleneck(stride: int, kernel_size: int, alignment: str) -> Bottleneck:
+    """A V-Conv Bottleneck whose conv path outputs 0 and whose projection is the identity."""
+    block = Bottleneck(
+        1,
+        1,
+        stride=stride,
+        border=resolve_border("valid"),
+        kernel_size=kernel_size,
+        shortcut_alignment=alignment,
+    ).eval()
+    with torch.no_grad():
+        nn.init.zeros_(block.bn3.weight)  # conv path: bn3 scales it to 0 (bias is 0)
+        block.downsample[0].weight.copy_(torch.ones(4, 1, 1, 1))
+    block.downsample[1].eps = 0.0  # unit running variance: the BatchNorm is the identity
+    return block
+
+
+@pytest.mark.parametrize(
+    ("stride", "kernel_size", "size", "rows_kept"),
+    [
+        # 9x9: 3x3/2 valid -> (9 - 3) // 2 + 1 = 4; 1x1/2 shortcut -> 5 samples at
+        # 0, 2, 4, 6, 8; the reference drops the last one.
+        (2, 3, 9, [0, 2, 4, 6]),
+        # 6x6: 3x3/1 valid -> 4; 1x1/1 shortcut -> 6, cropped to rows 0..3.
+        (1, 3, 6, [0, 1, 2, 3]),
+        # 1x1/2 (BagNet-9's third stage) neither shrinks nor crops: 8x8 -> 4x4.
+        (2, 1, 8, [0, 2, 4, 6]),
+    ],
+)
+def test_bagnet_shortcut_projects_first_then_keeps_the_top_left(
+    stride: int, kernel_size: int, size: int, rows_kept: list[int]
+) -> None:
+    x = 1.0 + torch.arange(float(size * size)).reshape(1, 1, size, size)  # distinct, > 0
+    with torch.no_grad():
+        out = _shortcut_only_bottleneck(stride, kernel_size, "top_left")(x)
+    kept = torch.tensor(rows_kept)
+    expected = x[0, 0][kept][:, kept]
+    for channel in range(4):
+        torch.testing.assert_close(out[0, channel], expected)
+
+
+def test_centred_alignment_samples_the_receptive_field_centres() -> None:
+    """What transinv's ResNets do instead: crop 1 per side, then sample 1, 3, 5, 7."""
+    x = 1.0 + torch.arange(81.0).reshape(1, 1, 9, 9)
+    with torch.no_grad():
+        out = _shortcut_only_bottleneck(2, 3, "centre")(x)
+    kept = torch.tensor([1, 3, 5, 7])
+    torch.testing.assert_close(out[0, 0], x[0, 0][kept][:, kept])
+
+
+def test_bagnet33_stage_sizes_and_shortcut_settings() -> None:
+    """224 -> stem 222 -> 110 -> 54 -> 26 -> 24 (three 3x3/2 and one 3x3/1, all valid)."""
+    model = meta_model("bagnet33")
+    sizes = {}
+    for stage in ("conv2", "layer1", "layer2", "layer3", "layer4"):
+        model.get_submodule(stage).register_forward_hook(
+            lambda _m, _i, out, stage=stage: sizes.__setitem__(stage, out.shape[-1])
+        )
+    model(torch.empty(1, 3, 224, 224, device="meta"))
+    assert list(sizes.values()) == [222, 110, 54, 26, 24]
+    blocks = [block for stage in STAGES[2:] for block in model.get_submodule(stage)]
+    assert {block.shortcut_alignment for block in blocks} == {"top_left"}
+    assert {block.shortcut_padding for block in blocks} == {0}
+
+
+def test_bagnet_stem_batchnorm_momentum_is_the_reference_one() -> None:
+    model = meta_model("bagnet33")
+    assert model.bn1.momentum == pytest.approx(0.001)
+    assert model.layer1[0].bn1.momentum == pytest.approx(0.1)
+
+
+def _reference_bagnet_forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Brendel & Bethge's BagNet forward pass, written from its description, on our modules."""
+    x = model.relu(model.bn1(model.conv2(model.conv1(x))))
+    for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
+        for block in stage:
+            out = torch.relu(block.bn1(block.conv1(x)))
+            out = torch.relu(block.bn2(block.conv2(out)))
+            out = block.bn3(block.conv3(out))
+            residual = x if block.downsample is None else block.downsample(x)
+            diff = residual.shape[-1] - out.shape[-1]
+            if diff:
+                residual = residual[:, :, :-diff, :-diff]
+            x = torch.relu(out + residual)
+    x = nn.functional.avg_pool2d(x, x.shape[-1])
+    return model.fc(torch.flatten(x, 1))
+
+
+@pytest.mark.parametrize("border_px", [0, 16])
+def test_bagnet33_computes_the_reference_function(border_px: int) -> None:
+    torch.manual_seed(0)
+    model = build_model("bagnet33", num_classes=5)
+    for module in model.modules():  # non-trivial BatchNorm statistics and affine terms
+        if isinstance(module, nn.BatchNorm2d):
+            nn.init.uniform_(module.running_mean, -0.2, 0.2)
+            nn.init.uniform_(module.running_var, 0.5, 1.5)
+            nn.init.uniform_(module.weight, 0.5, 1.5)
+            nn.init.uniform_(module.bias, -0.2, 0.2)
+    model.eval()
+    model.conv1.padding = (border_px, border_px)
+    x = torch.randn(1, 3, 48, 48)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), _reference_bagnet_forward(model, x))
 
 
 # --- compute cost ----------------------------------------------------------------------------

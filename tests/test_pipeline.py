@@ -67,7 +67,7 @@ def test_summary_is_tidy_and_labelled(finished_run: Path) -> None:
     ]
     assert len(quadrant) == 2 * 2 * 2  # protocols x architectures x borders
     assert set(quadrant["border_px"]) == {0, 8} and set(quadrant["init"]) == {"scratch"}
-    assert set(quadrant["dataset"]) == {"quadrant_generated"}
+    assert set(quadrant["dataset"]) == {"quadrant_photos_standin"}
 
 
 def test_table_reports_ours_next_to_paper(finished_run: Path) -> None:

@@ -21,12 +21,15 @@ from transinv.plots.quadrant import plot_quadrant
 from transinv.quadrant_data import (
     CANVAS_SIZE,
     PATCH_SIZE,
+    PHOTOS,
     GeneratedSources,
     ImageRootError,
+    PhotoSources,
     make_splits,
     open_sources,
     patches,
 )
+from transinv.records import DATASET_DESCRIPTIONS
 from transinv.settings import QuadrantSettings, Runtime, protocol_scale
 from transinv.training import (
     PlateauSchedule,
@@ -101,6 +104,63 @@ def test_stand_in_is_deterministic_per_image() -> None:
     image = first[0]
     assert image.shape == (3, 224, 224)
     assert image.std() > 0.3  # structured content, not a flat field
+
+
+# --- the stand-in photographs ----------------------------------------------------------------
+
+
+def test_photos_are_the_default_stand_in_and_labelled_as_such() -> None:
+    assert QuadrantSettings().standin == "photos"
+    assert isinstance(open_sources(None, count=4, stride=50, seed=0), PhotoSources)
+    assert quadrant.dataset_name(QuadrantSettings()) == "quadrant_photos_standin"
+    description = DATASET_DESCRIPTIONS["quadrant_photos_standin"]
+    assert "stand-in for ImageNet" in description and "CC0" in description
+    assert {photo.licence for photo in PHOTOS} == {"CC0", "public domain"}
+    assert len({photo.name for photo in PHOTOS}) == len(PHOTOS) == 13
+
+
+def test_photos_load_offline_as_normalised_rgb() -> None:
+    photos = PhotoSources()
+    grey = [photo.name for photo in PHOTOS].index("camera")
+    for index in (0, grey):
+        image = photos[index]
+        assert image.shape == (3, 224, 224) and image.dtype == torch.float32
+        assert image.std() > 0.3
+    camera = photos[grey] * torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+    camera += torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
+    torch.testing.assert_close(camera[0], camera[1], atol=1e-6, rtol=0)  # grey: R = G = B
+    assert not torch.equal(photos[0], photos[1])
+
+
+def test_photo_splits_are_consecutive_blocks() -> None:
+    photos = open_sources(None, count=4, stride=50, seed=0)
+    assert make_splits("corrected", photos, 4, 50).source_indices == {
+        "train": [0, 1, 2, 3],
+        "val": [4, 5, 6, 7],
+        "test": [8, 9, 10, 11],
+    }
+    faithful = open_sources(None, count=13, stride=50, seed=0, protocols=("faithful",))
+    assert make_splits("faithful", faithful, 13, 50).source_indices["test"] == list(range(13))
+
+
+@pytest.mark.parametrize(
+    ("protocols", "count", "most"), [(("faithful", "corrected"), 5, 4), (("faithful",), 14, 13)]
+)
+def test_asking_for_more_photos_than_exist_fails_clearly(
+    protocols: tuple[str, ...], count: int, most: int
+) -> None:
+    with pytest.raises(ValueError, match=f"at most {most}, set quadrant.standin: generated"):
+        open_sources(None, count=count, stride=50, seed=0, protocols=protocols)
+    settings = QuadrantSettings(protocols=protocols, n_sources=count, inits=("scratch",))
+    with pytest.raises(quadrant.ConfigError, match=f"lower n_sources to at most {most}"):
+        quadrant.check_inputs(settings)
+    quadrant.check_inputs(QuadrantSettings(n_sources=count, standin="generated"))
+
+
+def test_generated_stand_in_is_still_available() -> None:
+    settings = QuadrantSettings(standin="generated")
+    assert isinstance(open_sources(None, 4, 50, 0, standin="generated"), GeneratedSources)
+    assert quadrant.dataset_name(settings) == "quadrant_generated"
 
 
 def _image_folder(root: Path, classes: int, per_class: int) -> Path:
@@ -322,8 +382,9 @@ def test_one_run_records_accuracy_by_border_and_init(tmp_path: Path) -> None:
     rows = {row["metric"]: row for row in record.rows}
     assert set(rows) == {"test_accuracy", "epochs_run", "best_epoch"}
     assert rows["test_accuracy"]["border_px"] == 8 and rows["test_accuracy"]["init"] == "scratch"
-    assert record.dataset == "quadrant_generated" and record.model == "resnet18"
-    assert record.details["source_indices"]["test"] == [2, 5]
+    assert record.dataset == "quadrant_photos_standin" and record.model == "resnet18"
+    assert record.details["source_indices"]["test"] == [4, 5]
+    assert record.details["source_photos"]["test"][0].startswith("skimage.data.hubble_deep_field")
 
 
 def test_scale_ignores_where_inputs_live() -> None:

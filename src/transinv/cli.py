@@ -168,11 +168,11 @@ def _cmd_figure(args: argparse.Namespace) -> None:
 
         plot_red_green(read_summary(args.input), args.pdf, args.png)
     elif args.name == "rook":
-        from transinv.experiments.rook import rook_images
+        from transinv.experiments.rook import images_of_summary
         from transinv.plots.rook import plot_rook
 
-        images, _ = rook_images()
-        plot_rook(images, read_summary(args.input), Path(args.pdf), Path(args.png))
+        summary = read_summary(args.input)
+        plot_rook(images_of_summary(summary), summary, Path(args.pdf), Path(args.png))
     elif args.name == "border-maps":
         from transinv.plots.border_maps import plot_border_maps
 
@@ -188,6 +188,18 @@ def _cmd_figure(args: argparse.Namespace) -> None:
         from transinv.plots.quadrant import plot_quadrant
 
         plot_quadrant(read_summary(args.input), Path(args.pdf), Path(args.png))
+
+
+def _cmd_check_captions(args: argparse.Namespace) -> None:
+    from transinv.captions import check_captions, merged_config
+
+    captions = args.captions or sorted(Path("report").glob("*.rst"))
+    problems = check_captions(captions, merged_config(args.config or ["config/config.yaml"]))
+    for problem in problems:
+        log.error("%s", problem)
+    if problems:
+        raise SystemExit(f"{len(problems)} of {len(captions)} report caption(s) would not render")
+    log.info("%d report captions render cleanly", len(captions))
 
 
 FIGURES = ("red-green", "rook", "border-maps", "translation-1d", "quadrant")
@@ -327,6 +339,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--summary", required=True)
     sub.add_argument("--tex", required=True)
     sub.add_argument("--csv", required=True)
+
+    sub = command(
+        "check-captions",
+        _cmd_check_captions,
+        "Render the report captions as `snakemake --report` does (Jinja2 with the config, "
+        "then docutils) and fail on any docutils warning or unknown config key.",
+    )
+    sub.add_argument("captions", nargs="*", help="caption files [report/*.rst]")
+    sub.add_argument(
+        "--config",
+        action="append",
+        help="config file, merged in order; repeat for several [config/config.yaml]",
+    )
 
     sub = command("figure", _cmd_figure, "Draw one figure (PDF and PNG).")
     sub.add_argument("name", choices=FIGURES)

@@ -7,10 +7,14 @@ nothing about the class; only where the patch sits does. The canvas is built fro
 *normalised* images, so its zero background is the dataset-mean colour.
 
 Source images come from a folder of class sub-folders (the authors used the
-ImageNet-2012 validation set) or, when none is configured, from
-:class:`GeneratedSources`. Every ``source_stride``-th image is used (the authors
-take indices 0, 50, 100, ...: with ImageNet val's 50 images per class, the first
-image of each class).
+ImageNet-2012 validation set) or, when none is configured, from a stand-in:
+:class:`PhotoSources` (the default: public-domain and CC0 photographs that ship
+inside scikit-image) or :class:`GeneratedSources` (smooth colour fields with shapes).
+From a folder, every ``source_stride``-th image is used (the authors take indices 0,
+50, 100, ...: with ImageNet val's 50 images per class, the first image of each
+class); the generated stand-in is indexed the same way. The photographs have no
+classes, so there the stride does not apply: split ``k`` takes the ``k``-th block of
+``n_sources`` photographs.
 
 Protocols:
 
@@ -21,7 +25,8 @@ Protocols:
 ``corrected``
     Training on the same images; validation and test canvases come from held-out
     source images (offsets 1 and 2 within each stride, e.g. the second and third
-    image of every ImageNet class), so neither shares a source image with training.
+    image of every ImageNet class; the second and third block of photographs), so
+    neither shares a source image with training.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -48,7 +53,11 @@ SPLIT_OFFSETS = {"train": 0, "val": 1, "test": 2}
 PROTOCOLS: tuple[str, ...] = ("faithful", "corrected")
 
 DATASET_GENERATED = "quadrant_generated"
+DATASET_PHOTOS = "quadrant_photos_standin"
 DATASET_IMAGE_FOLDER = "quadrant_image_folder"
+
+#: What stands in for ImageNet when no image folder is configured.
+STANDINS: tuple[str, ...] = ("photos", "generated")
 
 
 class ImageRootError(FileNotFoundError):
@@ -56,7 +65,13 @@ class ImageRootError(FileNotFoundError):
 
 
 class SourceImages(Protocol):
-    """Normalised 3x224x224 source images, by index."""
+    """Normalised 3x224x224 source images, by index.
+
+    ``strided``: whether the splits pick every ``source_stride``-th image (class folders)
+    or consecutive blocks of ``n_sources`` (the photographs).
+    """
+
+    strided: bool
 
     def __len__(self) -> int: ...
 
@@ -89,6 +104,7 @@ class GeneratedSources:
     """
 
     SHAPES_PER_IMAGE = (4, 8)
+    strided = True
 
     def __init__(self, length: int, seed: int) -> None:
         self.length = length
@@ -130,25 +146,104 @@ def _soft_shape(rng: np.random.Generator, rows: np.ndarray, cols: np.ndarray) ->
     return np.clip((1 - distance) / softness, 0, 1)[None]
 
 
+@dataclass(frozen=True)
+class Photo:
+    """One photograph of scikit-image's ``skimage.data`` and its licence."""
+
+    name: str
+    licence: str
+    credit: str
+
+
+#: Photographs inside the scikit-image wheel (no download) whose documentation states
+#: they are public domain or CC0; colour first. Graphics, scans of text and images with
+#: only "no known copyright restrictions" are left out.
+PHOTOS: tuple[Photo, ...] = (
+    Photo("astronaut", "public domain", "NASA (Eileen Collins)"),
+    Photo("coffee", "CC0", "Rachel Michetti"),
+    Photo("chelsea", "CC0", "Stefan van der Walt"),
+    Photo("rocket", "public domain", "SpaceX (DSCOVR launch on Falcon 9)"),
+    Photo("hubble_deep_field", "public domain", "NASA (Hubble eXtreme Deep Field)"),
+    Photo("retina", "CC0", "Mikael Häggström (Wikimedia Commons)"),
+    Photo("camera", "CC0", "Lav Varshney"),
+    Photo("clock", "public domain", "Stefan van der Walt"),
+    Photo("cell", "CC0", "quantitative phase image of a cell (Paul Müller)"),
+    Photo("brick", "CC0", "CC0Textures (Bricks25)"),
+    Photo("grass", "CC0", "linolafett (DeviantArt, Grass 01)"),
+    Photo("gravel", "CC0", "CC0Textures (Gravel04)"),
+    Photo("microaneurysms", "CC0", "Andreas Maier"),
+)
+
+
+def _authors_preparation() -> Any:
+    """Resize(256), CenterCrop(224), ToTensor, ImageNet normalisation (PROTOCOLS §3)."""
+    from torchvision import transforms
+
+    return transforms.Compose(
+        [
+            transforms.Resize(RESIZE),
+            transforms.CenterCrop(SOURCE_SIZE),
+            transforms.ToTensor(),
+            transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+        ]
+    )
+
+
+class PhotoSources:
+    """Public-domain and CC0 photographs from scikit-image: a stand-in for ImageNet val.
+
+    Real photographs (:data:`PHOTOS`, read offline from the installed scikit-image),
+    prepared as the authors prepared ImageNet images; grey ones are repeated over three
+    channels. There are only ``len(PHOTOS)``, so at most that many sources in the
+    faithful protocol and a third of them in the corrected one.
+
+    Like the generated stand-in they cannot reproduce the paper's numbers, which need
+    ImageNet; unlike it, they have the statistics of photographs.
+    """
+
+    strided = False
+
+    def __init__(self, length: int = len(PHOTOS)) -> None:
+        if length > len(PHOTOS):
+            raise ValueError(
+                f"{length} stand-in photographs were asked for, but scikit-image ships "
+                f"{len(PHOTOS)} public-domain/CC0 ones"
+            )
+        self.photos = PHOTOS[:length]
+        self._cache: dict[int, torch.Tensor] = {}
+
+    def __len__(self) -> int:
+        return len(self.photos)
+
+    def describe(self, index: int) -> str:
+        """Which photograph source ``index`` is, and its licence."""
+        photo = self.photos[index]
+        return f"skimage.data.{photo.name}: {photo.licence}, {photo.credit}"
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        if not 0 <= index < len(self):
+            raise IndexError(f"source image {index} out of range (0..{len(self) - 1})")
+        if index not in self._cache:
+            import skimage.data
+            from PIL import Image
+
+            pixels = getattr(skimage.data, self.photos[index].name)()
+            image = Image.fromarray(pixels).convert("RGB")
+            self._cache[index] = _authors_preparation()(image)
+        return self._cache[index]
+
+
 class FolderSources:
     """Images in class sub-folders (torchvision ImageFolder), prepared as the authors did:
     Resize(256), CenterCrop(224), ToTensor, ImageNet normalisation."""
 
+    strided = True
+
     def __init__(self, root: str | Path) -> None:
-        from torchvision import datasets, transforms
+        from torchvision import datasets
 
         check_image_root(root)
-        self.folder = datasets.ImageFolder(
-            str(root),
-            transforms.Compose(
-                [
-                    transforms.Resize(RESIZE),
-                    transforms.CenterCrop(SOURCE_SIZE),
-                    transforms.ToTensor(),
-                    transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-                ]
-            ),
-        )
+        self.folder = datasets.ImageFolder(str(root), _authors_preparation())
 
     def __len__(self) -> int:
         return len(self.folder)
@@ -162,7 +257,7 @@ def _what_to_put_there(root: str | Path) -> str:
         f"Put source images in {root} in one sub-folder per class (as torchvision's "
         "ImageFolder reads them), e.g. the ImageNet-2012 validation set that the paper "
         "used: <root>/n01440764/ILSVRC2012_val_00000293.JPEG, ... (50 per class); or set "
-        "quadrant.image_root: null to use the generated stand-in"
+        "quadrant.image_root: null to use a stand-in (quadrant.standin)"
     )
 
 
@@ -190,13 +285,41 @@ def source_indices(count: int, stride: int, offset: int = 0) -> list[int]:
     return [offset + stride * i for i in range(count)]
 
 
-def open_sources(image_root: str | Path | None, count: int, stride: int, seed: int) -> SourceImages:
-    """The configured image folder, or the generated stand-in when ``image_root`` is None.
+def photos_needed(protocols: Sequence[str], count: int) -> int:
+    """How many photographs ``count`` sources take: one block per split the protocols use."""
+    return count * (len(SPLIT_OFFSETS) if "corrected" in protocols else 1)
 
-    The folder must hold enough images for ``count`` sources at every split offset.
+
+def open_sources(
+    image_root: str | Path | None,
+    count: int,
+    stride: int,
+    seed: int,
+    standin: str = "photos",
+    protocols: Sequence[str] = PROTOCOLS,
+) -> SourceImages:
+    """The configured image folder, or the ``standin`` when ``image_root`` is None.
+
+    The folder must hold enough images for ``count`` sources at every split offset; the
+    photographs must number enough blocks of ``count`` for the splits of ``protocols``.
     """
     needed = source_indices(count, stride, max(SPLIT_OFFSETS.values()))[-1] + 1
+    if image_root is None and standin == "photos":
+        wanted = photos_needed(protocols, count)
+        if wanted > len(PHOTOS):
+            raise ValueError(
+                f"quadrant.n_sources={count} with protocols {', '.join(protocols)} needs "
+                f"{wanted} stand-in photographs, but there are {len(PHOTOS)} (the corrected "
+                "protocol takes three disjoint blocks). Lower quadrant.n_sources to at most "
+                f"{len(PHOTOS) // photos_needed(protocols, 1)}, set quadrant.standin: "
+                "generated, or give quadrant.image_root"
+            )
+        return PhotoSources(wanted)
     if image_root is None:
+        if standin != "generated":
+            raise ValueError(
+                f"unknown quadrant.standin {standin!r}; valid stand-ins are: {', '.join(STANDINS)}"
+            )
         return GeneratedSources(needed, seed)
     sources = FolderSources(image_root)
     if len(sources) < needed:
@@ -241,6 +364,14 @@ def place(patch_batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return canvases, labels
 
 
+def split_sources(sources: SourceImages, count: int, stride: int, offset: int) -> list[int]:
+    """The sources of the split at ``offset``: every ``stride``-th from ``offset``, or, for
+    unstrided sources (the photographs), the ``offset``-th block of ``count``."""
+    if sources.strided:
+        return source_indices(count, stride, offset)
+    return source_indices(count, 1, offset * count)
+
+
 @dataclass(frozen=True)
 class QuadrantSplits:
     """Training, validation and test canvases with labels; which sources each came from."""
@@ -258,18 +389,19 @@ def make_splits(protocol: str, sources: SourceImages, count: int, stride: int) -
             f"unknown protocol {protocol!r}; valid protocols are: {', '.join(PROTOCOLS)}"
         )
     if protocol == "faithful":
-        indices = source_indices(count, stride)
+        indices = split_sources(sources, count, stride, SPLIT_OFFSETS["train"])
         train = place(patches(sources, indices))
         return QuadrantSplits(
             train, train, train, {"train": indices, "val": indices, "test": indices}
         )
-    if stride <= max(SPLIT_OFFSETS.values()):
+    if sources.strided and stride <= max(SPLIT_OFFSETS.values()):
         raise ValueError(
             f"the corrected protocol takes validation and test sources from within each stride, "
             f"so source_stride must be at least {max(SPLIT_OFFSETS.values()) + 1}, got {stride}"
         )
     chosen = {
-        split: source_indices(count, stride, offset) for split, offset in SPLIT_OFFSETS.items()
+        split: split_sources(sources, count, stride, offset)
+        for split, offset in SPLIT_OFFSETS.items()
     }
     built = {split: place(patches(sources, indices)) for split, indices in chosen.items()}
     return QuadrantSplits(built["train"], built["val"], built["test"], chosen)

@@ -37,8 +37,12 @@ DATASET_DESCRIPTIONS = {
     "red_green_generated": (
         "Red-Green images from the authors' generator (the real dataset: it is synthetic)"
     ),
-    "rook_drawn": "two 32x32 images of a drawn rook (stand-in for the authors' PNGs)",
+    "rook_authors": "the authors' two 32x32 rook PNGs (BSD-3, shipped with transinv)",
+    "rook_drawn": "two 32x32 images of a rook drawn by transinv (instead of the authors' PNGs)",
     "heaviside_1d": "cell-averaged 1D step function (analytic)",
+    "quadrant_photos_standin": (
+        "public-domain/CC0 photographs from scikit-image, a stand-in for ImageNet val"
+    ),
     "quadrant_generated": (
         "generated stand-in images (smooth colour fields and shapes), not ImageNet"
     ),

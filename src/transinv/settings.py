@@ -75,10 +75,14 @@ class RedGreenSettings(Section):
 
 @dataclass(frozen=True)
 class RookSettings(Section):
-    """One job per border trains every seed (each takes a fraction of a second)."""
+    """One job per border trains every seed (each takes a fraction of a second).
+
+    ``images``: the authors' PNGs (``authors``) or transinv's drawn rook (``drawn``).
+    """
 
     GRID: ClassVar[frozenset[str]] = frozenset({"borders"})
 
+    images: str = "authors"
     borders: tuple[str, ...] = ("same_zero", "full_zero")
     seeds: tuple[int, ...] = tuple(range(5))
     epochs: int = 100
@@ -105,6 +109,7 @@ class QuadrantSettings(Section):
     inits: tuple[str, ...] = ("scratch", "random_frozen", "pretrained_frozen")
     borders: tuple[int, ...] = (0, 16, 32, 64, 128, 256, 512)
     image_root: str | None = None
+    standin: str = "photos"
     pretrained_weights: dict[str, str | None] = field(
         default_factory=lambda: {
             "resnet18": "imagenet",
@@ -149,7 +154,7 @@ GRID_FIELDS = frozenset({"protocols", "borders", "seeds", "architectures", "init
 #: Fields that say *where* inputs are found. What they gave is reported elsewhere (a
 #: record's ``dataset`` column; the weights named in its settings), so they never make
 #: a run "quick": the paper protocol on a cluster's ImageNet copy is still the paper's.
-SOURCE_FIELDS = frozenset({"image_root", "pretrained_weights"})
+SOURCE_FIELDS = frozenset({"image_root", "standin", "pretrained_weights", "images"})
 
 
 def protocol_scale(settings: Any) -> str:

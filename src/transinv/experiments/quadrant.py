@@ -30,10 +30,15 @@ from transinv.models.registry import IMAGENET, MODEL_SPECS
 from transinv.quadrant_data import (
     DATASET_GENERATED,
     DATASET_IMAGE_FOLDER,
+    DATASET_PHOTOS,
+    PHOTOS,
+    STANDINS,
     ImageRootError,
+    PhotoSources,
     check_image_root,
     make_splits,
     open_sources,
+    photos_needed,
 )
 from transinv.records import RunRecord
 from transinv.settings import QuadrantSettings, Runtime
@@ -100,6 +105,25 @@ def left_out(settings: QuadrantSettings) -> list[str]:
     return [a for a in settings.architectures if settings.pretrained_weights.get(a) is None]
 
 
+def standin_problems(settings: QuadrantSettings) -> list[str]:
+    """Why the stand-in cannot give the configured sources (no image folder set)."""
+    if settings.standin not in STANDINS:
+        return [
+            f"quadrant.standin: unknown stand-in {settings.standin!r}; valid stand-ins are: "
+            f"{', '.join(STANDINS)}"
+        ]
+    wanted = photos_needed(settings.protocols, settings.n_sources)
+    if settings.standin == "photos" and wanted > len(PHOTOS):
+        most = len(PHOTOS) // photos_needed(settings.protocols, 1)
+        return [
+            f"quadrant.n_sources={settings.n_sources} needs {wanted} stand-in photographs "
+            f"with protocols {', '.join(settings.protocols)}, but there are {len(PHOTOS)}: "
+            f"lower n_sources to at most {most}, set quadrant.standin: generated, or give "
+            "quadrant.image_root"
+        ]
+    return []
+
+
 def check_inputs(settings: QuadrantSettings, image_root_fetched: bool = False) -> None:
     """Raise :class:`ConfigError` naming every missing input (image folder, weights files).
 
@@ -111,13 +135,17 @@ def check_inputs(settings: QuadrantSettings, image_root_fetched: bool = False) -
             check_image_root(settings.image_root)
         except ImageRootError as error:
             problems.insert(0, str(error))
+    elif settings.image_root is None:
+        problems[:0] = standin_problems(settings)
     if problems:
         lines = "\n".join(f"  - {problem}" for problem in problems)
         raise ConfigError(f"Quadrant inputs are missing; nothing was run:\n{lines}")
 
 
 def dataset_name(settings: QuadrantSettings) -> str:
-    return DATASET_GENERATED if settings.image_root is None else DATASET_IMAGE_FOLDER
+    if settings.image_root is not None:
+        return DATASET_IMAGE_FOLDER
+    return DATASET_PHOTOS if settings.standin == "photos" else DATASET_GENERATED
 
 
 def run(
@@ -144,14 +172,28 @@ def run(
     if weights is not None and weights_file is not None:
         weights = weights_file
     sources = open_sources(
-        settings.image_root, settings.n_sources, settings.source_stride, settings.data_seed
+        settings.image_root,
+        settings.n_sources,
+        settings.source_stride,
+        settings.data_seed,
+        standin=settings.standin,
+        protocols=(protocol,),
     )
     splits = make_splits(protocol, sources, settings.n_sources, settings.source_stride)
 
+    # The authors seed numpy/torch/CUDA with 1988 once, at the top of their script; they
+    # then build a model (its initialisation and new 2-class head draw from the global
+    # RNG) and only *then* call torch.manual_seed(1988) again (PROTOCOLS §3). That reseed
+    # fixes their DataLoader's shuffle, not the initialisation: a model built after
+    # another one in the same script starts from whatever RNG state the earlier
+    # building and training left. Here one job builds one model: seeding right before
+    # the build gives every run the initialisation of a model built straight after
+    # their initial seed (their data loading draws no random numbers), independent of
+    # the order jobs run in; the reseed after it mirrors theirs. Batch order comes from
+    # train()'s own generator seeded with the same value: reproducible, but not the
+    # order their DataLoader drew.
     seed_everything(settings.seed)
     model = quadrant_model(arch, border_px, init, weights)
-    # The authors re-seed after building each model: initialisation and batch order
-    # then do not depend on what was built before.
     seed_everything(settings.seed)
     optimizer = torch.optim.SGD(
         [p for p in model.parameters() if p.requires_grad],
@@ -227,4 +269,9 @@ def run(
         "resumed_from_epoch": outcome.resumed_from_epoch,
         "source_indices": splits.source_indices,
     }
+    if isinstance(sources, PhotoSources):
+        record.details["source_photos"] = {
+            split: [sources.describe(i) for i in indices]
+            for split, indices in splits.source_indices.items()
+        }
     return job.done(record)

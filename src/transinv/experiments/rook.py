@@ -8,16 +8,27 @@ is. With full padding every pixel is seen by every kernel position, the two
 feature maps are translates of each other, max pooling forgets the translation
 and the net cannot do better than chance.
 
-We do not have the authors' PNGs, so the rook is drawn here from a text literal
-with the size and placement the authors used (PROTOCOLS §2).
+The data are the authors' two PNGs (``images: authors``, the default), shipped
+with transinv under their BSD-3 licence (``transinv/data/rook``) and checked against
+their SHA-256 on every load. ``images: drawn`` instead draws a rook from a text
+literal with the size and placement the authors used (PROTOCOLS §2): the same task
+from independently made pixels.
+
+Only the zero-padded S-Conv row is the authors' protocol; the F-Conv row is this
+project's extension (the authors' notebook trains S-Conv only).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from importlib import resources
+from io import BytesIO
 from typing import Any
 
+import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from transinv.jobs import Job
@@ -28,9 +39,21 @@ from transinv.training import seed_everything
 
 log = logging.getLogger(__name__)
 
-DATASET = "rook_drawn"
 MODEL = "rook_net"
 IMAGE_SIZE = 32
+
+#: The borders the authors trained (their net is a zero-padded 5x5 "same" conv); any
+#: other border in the rook figure is this project's extension of their experiment.
+AUTHORS_BORDERS = frozenset({"same_zero"})
+
+#: Where the two images come from: the authors' PNGs or the rook drawn below.
+IMAGE_SOURCES: tuple[str, ...] = ("authors", "drawn")
+
+#: The authors' files (class 0, class 1) and their SHA-256 (transinv/data/rook/README.md).
+AUTHORS_FILES: dict[str, str] = {
+    "class1.png": "714b2ca691af5404feffb343c5fcd31d750fca1a782a0430ad6cf06f0f13f7d5",
+    "class2.png": "fa18e46cc42e822fb459066014b526b5a7d0bc4fe63543fcb36f8aec03018d51",
+}
 
 #: A 16x13 rook: crenellated top, tapered body, grey mouldings, wide base.
 #: "#" is white, "+" grey, "." the black background.
@@ -63,18 +86,68 @@ def rook_patch() -> torch.Tensor:
     return torch.tensor([[_GREY_LEVELS[c] for c in row] for row in _ROOK_ART])
 
 
-def rook_images() -> tuple[torch.Tensor, torch.Tensor]:
-    """The two training (and test) images, shape (2, 1, 32, 32), and their labels.
+def dataset_name(images: str) -> str:
+    """The record's ``dataset`` for an image source: ``rook_authors`` or ``rook_drawn``."""
+    _check_source(images)
+    return f"rook_{images}"
 
-    Class 0 touches the top-left border; class 1 is the same image rolled so the
-    rook touches the bottom-right border, as the authors built theirs.
+
+def _check_source(images: str) -> None:
+    if images not in IMAGE_SOURCES:
+        raise ValueError(
+            f"unknown rook images {images!r}; valid sources are: {', '.join(IMAGE_SOURCES)}"
+        )
+
+
+class ChecksumError(ValueError):
+    """Raised when a shipped data file is not the file it is documented to be."""
+
+
+def _authors_image(name: str) -> torch.Tensor:
+    """One of the authors' PNGs as (32, 32) float32 grey levels in [0, 1].
+
+    ``plt.imread``, which the authors used, divides 8-bit grey levels by 255; so does this.
     """
+    data = (resources.files("transinv") / "data" / "rook" / name).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != AUTHORS_FILES[name]:
+        raise ChecksumError(
+            f"transinv/data/rook/{name} has SHA-256 {digest}, expected {AUTHORS_FILES[name]}"
+        )
+    with Image.open(BytesIO(data)) as image:
+        if image.mode != "L" or image.size != (IMAGE_SIZE, IMAGE_SIZE):
+            raise ValueError(
+                f"{name}: expected a 32x32 greyscale PNG, got {image.mode} {image.size}"
+            )
+        pixels = np.asarray(image, dtype=np.float32) / 255.0
+    return torch.from_numpy(pixels)
+
+
+def rook_images(images: str = "authors") -> tuple[torch.Tensor, torch.Tensor]:
+    """The two training (and test) images, shape (2, 1, 32, 32) in [0, 1], and their labels.
+
+    Class 0 touches the top-left border; class 1 is the same image rolled so the rook
+    touches the bottom-right border. ``images`` picks the authors' PNGs or the drawn rook.
+    """
+    _check_source(images)
+    if images == "authors":
+        stacked = torch.stack([_authors_image(name) for name in AUTHORS_FILES]).unsqueeze(1)
+        return stacked, torch.tensor([0, 1])
     patch = rook_patch()
     top_left = torch.zeros(IMAGE_SIZE, IMAGE_SIZE)
     top_left[: patch.shape[0], : patch.shape[1]] = patch
     bottom_right = torch.roll(top_left, shifts=CLASS_1_OFFSET, dims=(0, 1))
     images = torch.stack([top_left, bottom_right]).unsqueeze(1)
     return images, torch.tensor([0, 1])
+
+
+def images_of_summary(summary: Any) -> torch.Tensor:
+    """The images the summary's rook runs were trained on (what the figure shows)."""
+    datasets = sorted(set(summary.loc[summary["experiment"] == "rook", "dataset"]))
+    sources = [source for source in IMAGE_SOURCES if dataset_name(source) in datasets]
+    if len(sources) != 1 or len(datasets) != 1:
+        raise ValueError(f"expected the rook runs of one image source, got datasets {datasets}")
+    return rook_images(sources[0])[0]
 
 
 def _train_one_seed(
@@ -119,8 +192,10 @@ def run(border: str, settings: RookSettings, runtime: Runtime, scale: str) -> Ru
     """Train one RookNet per seed with ``border`` and record accuracy on the two images."""
     job = Job("rook", {"border": border}, settings.for_job(), runtime)
     device = job.device
-    images, labels = rook_images()
-    record = job.record(dataset=DATASET, scale=scale, model=MODEL, padding=border, seed=None)
+    images, labels = rook_images(settings.images)
+    record = job.record(
+        dataset=dataset_name(settings.images), scale=scale, model=MODEL, padding=border, seed=None
+    )
     per_seed = []
     for seed in settings.seeds:
         outcome = _train_one_seed(border, seed, images, labels, settings, device)

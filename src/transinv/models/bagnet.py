@@ -6,6 +6,12 @@ convs replaced by 1x1 ones, so every output unit sees exactly a q x q patch
 (q = 9, 17 or 33). With ``valid`` convolutions (the original) no unit sees the
 border either, which is why the Quadrant experiment uses BagNet-33 as the
 architecture that should *not* be able to tell where its input patch lies.
+
+Two details follow Brendel & Bethge's reference network, so that its weights compute
+the same function here: a shortcut whose conv path shrinks is projected first (1x1
+conv with the block's stride, BatchNorm) and then cropped to the conv path's size
+keeping its *top-left* rows and columns (:func:`transinv.models.alignment.crop_top_left`),
+and the stem's BatchNorm has momentum 0.001.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ BAGNET_STRIDES: tuple[int, ...] = (2, 2, 2, 1)
 #: How many stages keep a 3x3 conv in their first block. The stem's 3x3 conv sees
 #: 3 px; a 3x3 conv in stage s widens the field by 2 x (stride so far): 2, 4, 8, 16.
 THREE_BY_THREE_STAGES: dict[int, int] = {9: 2, 17: 3, 33: 4}
+
+#: The reference BagNet's stem BatchNorm momentum (the blocks keep PyTorch's 0.1).
+STEM_BN_MOMENTUM = 0.001
 
 
 class BagNet(GlobalPoolClassifier):
@@ -50,7 +59,7 @@ class BagNet(GlobalPoolClassifier):
         stem = resolved if stem_border is None else resolve_border(stem_border)
         self.conv1 = conv2d(3, width, 1, stem, bias=False)
         self.conv2 = conv2d(width, width, 3, resolved, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
+        self.bn1 = nn.BatchNorm2d(width, momentum=STEM_BN_MOMENTUM)
         self.relu = nn.ReLU(inplace=True)
         in_channels = width
         stages = zip(STAGE_WIDTHS, BAGNET_BLOCKS, BAGNET_STRIDES, strict=True)
@@ -65,6 +74,7 @@ class BagNet(GlobalPoolClassifier):
                         stride=stride if position == 0 else 1,
                         border=resolved,
                         kernel_size=3 if has_3x3 else 1,
+                        shortcut_alignment="top_left",
                     )
                 )
                 in_channels = planes * Bottleneck.expansion

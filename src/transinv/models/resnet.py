@@ -16,7 +16,12 @@ import torch
 from torch import nn
 
 from transinv.borders import Border, conv2d, resolve_border, shortcut_pad
-from transinv.models.alignment import shortcut_padding
+from transinv.models.alignment import (
+    ShortcutAlignment,
+    aligned_shortcut_padding,
+    crop_top_left,
+    shortcut_padding,
+)
 from transinv.models.pooling import GlobalPoolClassifier, blur_pool, global_pool, stem_max_pool
 
 
@@ -44,12 +49,15 @@ def projection_shortcut(
 class ResidualBlock(nn.Module, ABC):
     """What both block types share: pad the shortcut, project it if needed, add, ReLU.
 
-    Subclasses build ``residual`` and set ``downsample`` and ``shortcut_padding``.
+    Subclasses build ``residual`` and set ``downsample`` and ``shortcut_padding``;
+    ``shortcut_alignment`` says whether the projected shortcut is then cropped to the
+    conv path's top-left (:mod:`transinv.models.alignment`).
     """
 
     expansion = 1
     downsample: nn.Sequential | None
     shortcut_padding: int
+    shortcut_alignment: ShortcutAlignment = "centre"
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,7 +71,10 @@ class ResidualBlock(nn.Module, ABC):
         shortcut = shortcut_pad(x, self.shortcut_padding)
         if self.downsample is not None:
             shortcut = self.downsample(shortcut)
-        return self.relu(self.residual(x) + shortcut)
+        out = self.residual(x)
+        if self.shortcut_alignment == "top_left":
+            shortcut = crop_top_left(shortcut, out.shape[-2:])
+        return self.relu(out + shortcut)
 
 
 class BasicBlock(ResidualBlock):
@@ -103,7 +114,8 @@ class Bottleneck(ResidualBlock):
     """1x1 reduce, ``kernel_size`` conv (carries the stride), 1x1 expand (torchvision v1.5).
 
     Anti-aliased: the middle conv is dense and a BlurPool precedes conv3. BagNets reuse
-    this block with ``kernel_size=1`` to cap the receptive field.
+    this block with ``kernel_size=1`` to cap the receptive field, and with
+    ``shortcut_alignment="top_left"`` to crop their shrinking shortcuts as Brendel's do.
     """
 
     expansion = 4
@@ -117,6 +129,7 @@ class Bottleneck(ResidualBlock):
         border: Border,
         blur_filter: int | None = None,
         kernel_size: int = 3,
+        shortcut_alignment: ShortcutAlignment = "centre",
     ) -> None:
         out_channels = planes * self.expansion
         super().__init__()
@@ -133,8 +146,12 @@ class Bottleneck(ResidualBlock):
         self.downsample = projection_shortcut(
             in_channels, out_channels, stride, border, blur_filter
         )
-        self.shortcut_padding = shortcut_padding(
-            border.growth(1) + border.growth(kernel_size), border.growth(1), stride
+        self.shortcut_alignment = shortcut_alignment
+        self.shortcut_padding = aligned_shortcut_padding(
+            border.growth(1) + border.growth(kernel_size),
+            border.growth(1),
+            stride,
+            shortcut_alignment,
         )
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
