@@ -33,9 +33,9 @@ def make_workdir(root: Path) -> Path:
     return root
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    """Run the real workflow (the repo's Snakefile) in ``workdir``."""
-    command = [
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """The command line that runs the real workflow (the repo's Snakefile) in ``workdir``."""
+    return [
         str(BIN / "snakemake"),
         "--snakefile",
         str(REPO / "Snakefile"),
@@ -43,8 +43,12 @@ def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.Compl
         str(workdir),
         *args,
     ]
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Run the real workflow (the repo's Snakefile) in ``workdir``."""
     return subprocess.run(
-        command,
+        snakemake_command(workdir, *args),
         cwd=workdir,
         capture_output=True,
         text=True,
@@ -57,6 +61,29 @@ def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.Compl
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return make_workdir(tmp_path / "work")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny config (tests/data/tiny.yaml) run once to the report, shared by the session.
+
+    Read-only by convention: a test that changes anything in it works on
+    ``copy_run(tiny_run, ...)`` instead.
+    """
+    workdir = make_workdir(tmp_path_factory.mktemp("tiny_run"))
+    shutil.copy(REPO / "tests" / "data" / "tiny.yaml", workdir / "tiny.yaml")
+    result = snakemake(workdir, "--cores", "2", "--configfile", "tiny.yaml")
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = snakemake(workdir, "--configfile", "tiny.yaml", "--report", "results/report.html")
+    assert report.returncode == 0, report.stderr[-4000:]
+    return workdir
+
+
+def copy_run(source: Path, target: Path) -> Path:
+    """A private copy of a finished run, modification times included, so that Snakemake
+    finds nothing to redo in it."""
+    shutil.copytree(source, target, symlinks=True, copy_function=shutil.copy2)
+    return target
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

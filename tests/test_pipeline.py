@@ -15,17 +15,10 @@ from conftest import REPO, snakemake
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import make_workdir
-
-    workdir = make_workdir(tmp_path_factory.mktemp("pipeline"))
-    shutil.copy(REPO / "tests" / "data" / "tiny.yaml", workdir / "tiny.yaml")
-    result = snakemake(workdir, "--cores", "2", "--configfile", "tiny.yaml")
-    assert result.returncode == 0, result.stderr[-4000:]
-    report = snakemake(workdir, "--configfile", "tiny.yaml", "--report", "results/report.html")
-    assert report.returncode == 0, report.stderr[-4000:]
-    return workdir
+@pytest.fixture
+def finished_run(tiny_run: Path) -> Path:
+    """The session's tiny run (conftest.tiny_run): read it, never change it."""
+    return tiny_run
 
 
 def test_every_artefact_is_written(finished_run: Path) -> None:
@@ -120,21 +113,22 @@ def test_paper_config_plans(tmp_path: Path) -> None:
     assert "red_green_train" in result.stdout
 
 
-def test_dvc_reads_metrics_and_plots(finished_run: Path) -> None:
-    from conftest import BIN, tool_env
+def test_dvc_reads_metrics_and_plots(finished_run: Path, tmp_path: Path) -> None:
+    from conftest import BIN, copy_run, tool_env
 
-    shutil.copy(REPO / "dvc.yaml", finished_run / "dvc.yaml")
+    checkout = copy_run(finished_run, tmp_path / "checkout")
+    shutil.copy(REPO / "dvc.yaml", checkout / "dvc.yaml")
     env = tool_env()
     for command in (["git", "init", "-q"], [str(BIN / "dvc"), "init", "-q"]):
-        subprocess.run(command, cwd=finished_run, check=True, env=env)
+        subprocess.run(command, cwd=checkout, check=True, env=env)
     shown = subprocess.run(
         [str(BIN / "dvc"), "metrics", "show"],
-        cwd=finished_run, env=env, capture_output=True, text=True, check=True,
+        cwd=checkout, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "similar_accuracy" in shown.stdout
     plots = subprocess.run(
         [str(BIN / "dvc"), "plots", "show", "-o", "dvc_plots"],
-        cwd=finished_run, env=env, capture_output=True, text=True, check=False,
+        cwd=checkout, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert plots.returncode == 0, plots.stderr
-    assert (finished_run / "dvc_plots" / "index.html").exists()
+    assert (checkout / "dvc_plots" / "index.html").exists()
