@@ -38,7 +38,7 @@ SECTIONS: dict[str, type] = {
 }
 
 #: Top-level sections that are not an experiment's settings.
-NOT_EXPERIMENTS = {"runtime", "datasets"}
+NOT_EXPERIMENTS = {"runtime", "datasets", "weights_mirror"}
 
 
 def _yaml(path: Path) -> dict[str, Any]:

@@ -24,9 +24,12 @@ def _row(protocol: str, padding: str, seed: int, metric: str, value: float, **ex
         "protocol": protocol,
         "dataset": "red_green_generated",
         "scale": "quick",
+        "precision": "fp32",
         "model": "red_green_net",
         "padding": padding,
         "seed": seed,
+        "commit": "c0ffee",
+        "dirty": False,
         "metric": metric,
         "value": value,
         **extra,
@@ -107,7 +110,8 @@ def test_red_green_table_needs_red_green_rows() -> None:
 
 def _record(tmp_path: Path, name: str, **identity) -> Path:
     rows = identity.pop("rows")
-    record = RunRecord(settings={}, environment={}, **identity)
+    environment = {"git": {"commit": "c0ffee", "dirty": False}}
+    record = RunRecord(settings={}, identity={}, environment=environment, **identity)
     for row in rows:
         record.add(**row)
     path = tmp_path / f"{name}.json"
@@ -118,7 +122,7 @@ def _record(tmp_path: Path, name: str, **identity) -> Path:
 @pytest.fixture
 def record_paths(tmp_path: Path) -> list[Path]:
     """A Quadrant run (extra keys border_px, init), two Red-Green seeds and a rook run."""
-    common = {"dataset": "d", "scale": "quick"}
+    common = {"dataset": "d", "scale": "quick", "precision": "fp32"}
     quadrant = [
         {"protocol": "faithful", "metric": "test_accuracy", "value": 75.0,
          "border_px": 16, "init": "scratch"},
@@ -212,3 +216,17 @@ def test_headline_metrics_round_to_four_places() -> None:
     assert metrics["red_green"]["faithful"]["red_green_net"]["valid"] == {
         "similar_accuracy": 1.6667
     }
+
+
+def test_table_header_names_the_commit_and_warns_when_rows_mix_commits(tmp_path: Path) -> None:
+    from transinv.tables import code_provenance, write_red_green
+
+    summary = _red_green_summary()
+    assert code_provenance(summary) == "Code: commit c0ffee."
+    summary.loc[summary.index[-1], "dirty"] = True
+    summary.loc[summary.index[:3], "commit"] = "0a1b2c3d4e5f"
+    mixed = code_provenance(summary)
+    assert mixed.startswith("Code: MIXES 3 commits") and "c0ffee (modified)" in mixed
+    tex, csv = tmp_path / "t.tex", tmp_path / "t.csv"
+    write_red_green(summary, tex, csv)
+    assert "MIXES" in tex.read_text() and "Precision: fp32" in tex.read_text()
