@@ -83,7 +83,7 @@ def test_pulled_runs_need_no_retraining(shared: tuple[Path, Path], tmp_path: Pat
 def test_metrics_and_plots_diff_between_configs(shared: tuple[Path, Path]) -> None:
     checkout, _ = shared
     _git(checkout, "add", "-f", "results/metrics.json", "results/tables/red_green.csv",
-         "results/translation_1d/sweep.csv")  # fmt: skip
+         "results/translation_1d/sweep.csv", "results/config.yaml")  # fmt: skip
     _git(checkout, "commit", "-qm", "metrics of the tiny run")
     before = json.loads((checkout / "results" / "metrics.json").read_text())
 
@@ -95,6 +95,10 @@ def test_metrics_and_plots_diff_between_configs(shared: tuple[Path, Path]) -> No
     assert result.returncode == 0, result.stderr[-3000:]
     after = json.loads((checkout / "results" / "metrics.json").read_text())
     assert after != before
+
+    params = json.loads(_dvc(checkout, "params", "diff", "--json"))["results/config.yaml"]
+    assert params["red_green.max_epochs"] == {"old": 3, "new": 1}  # a --configfile run
+    assert params["translation_1d.steps"] == {"old": 20, "new": 10}
 
     diff = json.loads(_dvc(checkout, "metrics", "diff", "--json"))
     changed = diff["results/metrics.json"]

@@ -45,7 +45,8 @@ def _trainers(snakemake: subprocess.Popen) -> list[psutil.Process]:
             argv = child.cmdline()
         except psutil.Error:
             continue
-        if "red-green" in argv and any(Path(arg).name == "transinv" for arg in argv[:2]):
+        # `transinv red-green ...` or, as the workflow runs it, `python -m transinv red-green`
+        if "red-green" in argv and any(Path(arg).name == "transinv" for arg in argv[:3]):
             found.append(child)
     return found
 
