@@ -290,10 +290,9 @@ def main() -> None:
             "",
             "`default`: glibc as it comes. `MALLOC_* env, 3 settings`: the environment variables "
             "first tried (mmap threshold 32 MiB, trim threshold 4 GiB, top pad 256 MiB). "
-            "`mallopt (transinv)`: what every `transinv` command sets at start, the same three "
-            "plus no per-allocation mmap (evaluation batches have feature maps above glibc's "
-            "32 MiB threshold limit). `same metrics`: accuracies, epochs and every epoch's "
-            "losses equal in the pair.",
+            "`mallopt (transinv)`: what every `transinv` command sets at start (the same, "
+            "with a 2 GiB trim threshold, the most `mallopt` takes). `same metrics`: "
+            "accuracies, epochs and every epoch's losses equal in the pair.",
             "",
             pd.DataFrame(allocator_rows).to_markdown(index=False, floatfmt=".2f"),
         ]

@@ -14,17 +14,18 @@ system time as the training's user time, for identical arithmetic.
   threshold, which would otherwise move it back and forth.
 * ``M_TRIM_THRESHOLD`` to 2 GiB: freed memory at the top of the heap is kept.
 * ``M_TOP_PAD`` to 256 MiB: the heap grows in large steps, so growing it is rare.
-* ``M_MMAP_MAX`` to 0: no allocation gets its own ``mmap``. 32 MiB is the highest
-  threshold glibc accepts, and an evaluation batch of 500 Red-Green images already
-  has 65-74 MB feature maps: with the threshold alone those were still mapped and
-  faulted in on every batch (a third of a circular job's system time). Memory is
-  still reused, never returned: a job's footprint stays at its peak, as it would be.
+
+Not set: ``M_MMAP_MAX`` = 0 (no per-allocation mmap at all). Maps above 32 MiB (an
+evaluation batch of 500 images has 65-74 MB ones) then also come from the heap, which
+saves the occasional second of faults when the heap has no room for them, but it
+raised a Red-Green job's peak memory by about 20%, close to what its rule requests.
 
 The same as ``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=2147483647
-MALLOC_TOP_PAD_=268435456 MALLOC_MMAP_MAX_=0`` in the environment, but in one place that
-covers every job whatever launches it (Snakemake, SLURM, a shell). Only where memory is *placed* changes, never what is computed
-(the training numbers are bit-identical: tests/test_allocator.py). On a C library
-other than glibc (macOS, musl) nothing is changed.
+MALLOC_TOP_PAD_=268435456`` in the environment, but in one place that covers every job
+whatever launches it (Snakemake, SLURM, a shell). Only where memory is *placed*
+changes, never what is computed (the training numbers are bit-identical:
+tests/test_allocator.py). On a C library other than glibc (macOS, musl) nothing is
+changed.
 """
 
 from __future__ import annotations
@@ -40,14 +41,12 @@ log = logging.getLogger(__name__)
 M_TRIM_THRESHOLD = -1
 M_TOP_PAD = -2
 M_MMAP_THRESHOLD = -3
-M_MMAP_MAX = -4
 
 #: (parameter, value, name) set by :func:`keep_freed_memory`.
 SETTINGS: tuple[tuple[int, int, str], ...] = (
     (M_MMAP_THRESHOLD, 32 * 1024 * 1024, "M_MMAP_THRESHOLD"),
     (M_TRIM_THRESHOLD, 2**31 - 1, "M_TRIM_THRESHOLD"),
     (M_TOP_PAD, 256 * 1024 * 1024, "M_TOP_PAD"),
-    (M_MMAP_MAX, 0, "M_MMAP_MAX"),
 )
 
 _applied: bool | None = None
