@@ -24,6 +24,7 @@ import logging
 import math
 import random
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,8 +52,21 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _use_deterministic_algorithms()
     torch.backends.cudnn.benchmark = False
+
+
+def _use_deterministic_algorithms() -> None:
+    """``torch.use_deterministic_algorithms(True, warn_only=True)``, without the import
+    of ``torch._inductor`` it does to set that compiler's flag: about a second of CPU
+    per training job, for a flag only ``torch.compile`` reads (nothing here compiles).
+    The eager kernels read the flag set here. Falls back to the public call when the
+    compiler is already loaded or the setter has moved."""
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None or "torch._inductor" in sys.modules:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        setter(True, warn_only=True)
 
 
 def resolve_device(name: str) -> torch.device:
