@@ -41,10 +41,11 @@ test: lint
 # Timing figures into docs/BENCHMARKS.md (each script owns one section).
 benchmark: install
 	$(RUN) $(BIN)/python benchmarks/red_green_training.py
+	$(RUN) $(BIN)/python benchmarks/red_green_vs_baseline.py
 	$(RUN) $(BIN)/python benchmarks/models_throughput.py
 	$(RUN) $(BIN)/python benchmarks/plan_paper.py
 
-# After `make reproduce`: its wall time and where the job time went.
+# After `make reproduce`: its wall time, idle core-time and where the job time went.
 benchmark-run: install
 	$(RUN) $(BIN)/python benchmarks/default_run.py --run-dir .
 

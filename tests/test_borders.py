@@ -11,6 +11,7 @@ from transinv.borders import (
     UnknownBorderError,
     conv2d,
     resolve_border,
+    wrap_pad,
 )
 from transinv.models import RedGreenNet
 from transinv.red_green_data import dissimilar, make_splits
@@ -150,3 +151,33 @@ def test_wrap_pad_gradient_matches_torch() -> None:
         torch.nn.functional.pad(x, (2, 2, 2, 2), mode="circular"), x, grad
     )[0]
     assert torch.allclose(ours, reference)
+
+
+def _fold_reference(grad: torch.Tensor, before: int, after: int) -> torch.Tensor:
+    """Wrap-pad backward written plainly: fold the columns, then the rows."""
+    width = grad.shape[-1] - before - after
+    folded = grad[..., before : before + width].clone()
+    folded[..., width - before :] += grad[..., :before]
+    folded[..., :after] += grad[..., before + width :]
+    height = grad.shape[-2] - before - after
+    result = folded[..., before : before + height, :].clone()
+    result[..., height - before :, :] += folded[..., :before, :]
+    result[..., :after, :] += folded[..., before + height :, :]
+    return result
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize(("before", "after"), [(1, 1), (2, 2), (1, 2), (0, 1)])
+def test_wrap_pad_is_bit_identical_to_plain_padding_and_folding(
+    channels_last: bool, before: int, after: int
+) -> None:
+    """fp32, exact: training results must not move by one bit when the pad gets faster."""
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(3, 8, 9, 10).contiguous(memory_format=layout).requires_grad_()
+    padded = wrap_pad(x, before, after)
+    expected = torch.nn.functional.pad(x.detach(), (before, after, before, after), mode="circular")
+    assert torch.equal(padded, expected)
+    assert padded.is_contiguous(memory_format=layout)
+    grad = torch.randn(padded.shape).contiguous(memory_format=layout)
+    (ours,) = torch.autograd.grad(padded, x, grad)
+    assert torch.equal(ours, _fold_reference(grad, before, after))

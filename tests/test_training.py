@@ -129,3 +129,11 @@ def test_corrupt_checkpoint_restarts_cleanly(tmp_path: Path, caplog) -> None:
     assert (tmp_path / "broken.pt.corrupt").exists()
     assert load_checkpoint(checkpoint)["format"] == CHECKPOINT_FORMAT
     torch.load(checkpoint, weights_only=True)  # loads without unpickling arbitrary objects
+
+
+def test_seeding_asks_for_deterministic_kernels() -> None:
+    from transinv.training import seed_everything
+
+    seed_everything(0)
+    assert torch.are_deterministic_algorithms_enabled()
+    assert torch.is_deterministic_algorithms_warn_only_enabled()

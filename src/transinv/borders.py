@@ -112,29 +112,71 @@ class Border:
         return F.pad(x, (before, after, before, after), mode=mode)
 
 
+def _layout(x: torch.Tensor) -> torch.memory_format:
+    """The memory format a padded copy of ``x`` keeps (channels-last stays channels-last)."""
+    if (
+        x.dim() == 4
+        and not x.is_contiguous()
+        and x.is_contiguous(memory_format=torch.channels_last)
+    ):
+        return torch.channels_last
+    return torch.contiguous_format
+
+
 class _WrapPad(torch.autograd.Function):
-    """Circular padding with a hand-written backward that folds the wrapped gradient
-    back onto the edges in place (autograd's slice backward would allocate a zero
-    tensor per slice)."""
+    """Circular padding with a hand-written forward and backward.
+
+    Forward writes the padded map once (centre, then the wrapped rows, then the wrapped
+    columns copied from the padded rows, which fills the corners). Backward folds the
+    gradient of the border strips back onto the opposite edges, touching the full map
+    only once: autograd's slice backward, or ``torch.cat``, would allocate and copy the
+    whole map several times. The sums are done in the order ``(centre + wrapped column)
+    + (wrapped row + wrapped corner)``, fixed here so the gradients never change.
+    """
 
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, before: int, after: int) -> torch.Tensor:
         ctx.before, ctx.after = before, after
         height, width = x.shape[-2:]
-        x = torch.cat([x[..., height - before :, :], x, x[..., :after, :]], dim=-2)
-        return torch.cat([x[..., width - before :], x, x[..., :after]], dim=-1)
+        out = torch.empty(
+            (*x.shape[:-2], height + before + after, width + before + after),
+            dtype=x.dtype,
+            device=x.device,
+            memory_format=_layout(x),
+        )
+        rows = slice(before, before + height)
+        out[..., rows, before : before + width] = x
+        if before:
+            out[..., :before, before : before + width] = x[..., height - before :, :]
+        if after:
+            out[..., before + height :, before : before + width] = x[..., :after, :]
+        if before:
+            out[..., :before] = out[..., width : width + before]
+        if after:
+            out[..., before + width :] = out[..., before : before + after]
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         before, after = ctx.before, ctx.after
-        width = grad.shape[-1] - before - after
-        folded = grad[..., before : before + width].clone()
-        folded[..., width - before :] += grad[..., :before]
-        folded[..., :after] += grad[..., before + width :]
         height = grad.shape[-2] - before - after
-        result = folded[..., before : before + height, :].clone()
-        result[..., height - before :, :] += folded[..., :before, :]
-        result[..., :after, :] += folded[..., before + height :, :]
+        width = grad.shape[-1] - before - after
+        cols = slice(before, before + width)
+
+        def fold_columns(strip: torch.Tensor) -> torch.Tensor:
+            """``strip``'s centre columns with its wrapped columns added onto the edges."""
+            folded = strip[..., cols].clone(memory_format=_layout(grad))
+            if before:
+                folded[..., width - before :] += strip[..., :before]
+            if after:
+                folded[..., :after] += strip[..., before + width :]
+            return folded
+
+        result = fold_columns(grad[..., before : before + height, :])
+        if before:
+            result[..., height - before :, :] += fold_columns(grad[..., :before, :])
+        if after:
+            result[..., :after, :] += fold_columns(grad[..., before + height :, :])
         return result, None, None
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from transinv import provenance
+from transinv.allocator import keep_freed_memory
 from transinv.atomic import write_json
 from transinv.borders import BORDER_NAMES
 from transinv.jobs import finish
@@ -365,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     provenance.require_deterministic_cuda()  # before anything can start CUDA
+    # Every workflow job runs through here: keep freed tensors' memory for reuse
+    # instead of faulting it in again every training step (see transinv.allocator).
+    keep_freed_memory()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -6,6 +6,8 @@ trainer's code in their fingerprint (:mod:`transinv.identity`).
 
 from __future__ import annotations
 
+import sys
+
 import torch
 
 from transinv import provenance
@@ -14,8 +16,21 @@ from transinv import provenance
 def require_determinism() -> None:
     """Ask PyTorch (and cuBLAS) for kernels that give the same numbers on every rerun."""
     provenance.require_deterministic_cuda()
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _use_deterministic_algorithms()
     torch.backends.cudnn.benchmark = False
+
+
+def _use_deterministic_algorithms() -> None:
+    """``torch.use_deterministic_algorithms(True, warn_only=True)``, without the import
+    of ``torch._inductor`` it does to set that compiler's flag: about a second of CPU
+    per training job, for a flag only ``torch.compile`` reads (nothing here compiles).
+    The eager kernels read the flag set here. Falls back to the public call when the
+    compiler is already loaded or the setter has moved."""
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None or "torch._inductor" in sys.modules:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        setter(True, warn_only=True)
 
 
 def resolve_device(name: str) -> torch.device:

@@ -202,10 +202,12 @@ class TrainingOutcome:
     resumed_from_epoch: int
 
 
-def _batches(n: int, batch_size: int, order: torch.Tensor | None) -> Iterator[torch.Tensor]:
-    indices = order if order is not None else torch.arange(n)
+def _batches(n: int, batch_size: int, order: torch.Tensor | None) -> Iterator[slice | torch.Tensor]:
+    """Batch selectors: index tensors for a shuffled order, plain slices otherwise (a
+    slice is a view; indexing with a tensor would copy every batch once more)."""
     for start in range(0, n, batch_size):
-        yield indices[start : start + batch_size]
+        stop = min(start + batch_size, n)
+        yield slice(start, stop) if order is None else order[start:stop]
 
 
 def autocast(device: torch.device, amp: str | bool) -> torch.autocast:
@@ -372,7 +374,7 @@ def train(
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
-                running_loss += loss.item() * len(index)
+                running_loss += loss.item() * len(y)
             record: dict[str, float] = {
                 "epoch": epoch,
                 "train_loss": running_loss / n_train,

@@ -19,7 +19,7 @@ shell.prefix(
 
 from transinv.borders import BORDER_NAMES
 from transinv.config import validate_config
-from transinv.experiments import quadrant, quadrant_budget
+from transinv.experiments import quadrant, quadrant_budget, red_green
 from transinv.identity import experiment_fingerprint
 from transinv.models.pretrained import IMAGENET_WEIGHTS
 from transinv.models.registry import IMAGENET
@@ -189,6 +189,24 @@ def quadrant_mem_mb(wildcards):
     """Memory of one Quadrant job: on CPU it grows with the framed canvas (activations)."""
     return quadrant_budget.memory_mb(
         wildcards.arch, int(wildcards.border_px), wildcards.protocol, QUADRANT, quadrant_on_gpu()
+    )
+
+
+# Longest jobs first: among the jobs ready to run, Snakemake starts the one of highest
+# priority. Each training job's priority is its expected compute seconds, so the long
+# trainings start early and the short ones fill the cores at the end of the run,
+# instead of one long job running alone while the other cores idle.
+
+
+def red_green_priority(wildcards):
+    return round(red_green.expected_seconds(wildcards.border, RED_GREEN))
+
+
+def quadrant_priority(wildcards):
+    return round(
+        quadrant_budget.expected_seconds(
+            wildcards.arch, int(wildcards.border_px), wildcards.init, QUADRANT, quadrant_on_gpu()
+        )
     )
 
 

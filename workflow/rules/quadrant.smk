@@ -17,6 +17,7 @@ rule quadrant_train:
         arch="resnet18|bagnet33|densenet121",
         init="scratch|random_frozen|pretrained_frozen",
         border_px=r"\d+",
+    priority: quadrant_priority
     conda:
         CONDA_ENV
     threads: 1

@@ -8,6 +8,7 @@ rule red_green_train:
         "logs/red_green/{border}/seed{seed}.log",
     benchmark:
         "results/benchmarks/red_green/{border}/seed{seed}.tsv"
+    priority: red_green_priority
     conda:
         CONDA_ENV
     threads: 1

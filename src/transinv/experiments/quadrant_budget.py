@@ -59,15 +59,23 @@ def memory_mb(
     return math.ceil(BASE_MEMORY_MB + SAFETY * (data + activations) / MB)
 
 
-def runtime_minutes(
+def expected_seconds(
     arch: str, border_px: int, init: str, settings: QuadrantSettings, on_gpu: bool
-) -> int:
-    """Wall time if the run goes to the epoch cap (frozen backbones skip most of backward)."""
+) -> float:
+    """Compute time of a run that goes to the epoch cap (frozen backbones skip most of
+    backward), without start-up or safety margin: what the workflow orders jobs by."""
     train_cost, eval_cost = SECONDS_PER_GMAC["gpu" if on_gpu else "cpu"]
     if init in FROZEN_INITS:
         train_cost = eval_cost
     images = 2 * settings.n_sources  # per split: two canvases per source image
     gmacs = forward_gmacs(arch, border_px)
     per_epoch = images * (train_cost + eval_cost) * gmacs
-    seconds = settings.max_epochs * per_epoch + images * eval_cost * gmacs  # and the test
+    return settings.max_epochs * per_epoch + images * eval_cost * gmacs  # and the test
+
+
+def runtime_minutes(
+    arch: str, border_px: int, init: str, settings: QuadrantSettings, on_gpu: bool
+) -> int:
+    """Wall time if the run goes to the epoch cap, with start-up and a safety margin."""
+    seconds = expected_seconds(arch, border_px, init, settings, on_gpu)
     return math.ceil(STARTUP_MINUTES + SAFETY * seconds / 60)

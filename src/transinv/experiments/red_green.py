@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from transinv.jobs import Job
+from transinv.models.macs import count_macs
 from transinv.models.small import RedGreenNet
 from transinv.records import RunRecord
 from transinv.red_green_data import make_splits
@@ -32,6 +33,20 @@ log = logging.getLogger(__name__)
 
 DATASET = "red_green_generated"
 MODEL = "red_green_net"
+
+
+#: CPU seconds per forward GMAC of one image (training counts 3x), one thread, measured
+#: on the same_zero net (docs/BENCHMARKS.md); circular padding adds a copy of every map.
+SECONDS_PER_GMAC = 0.03
+CIRCULAR_FACTOR = 1.3
+
+
+def expected_seconds(border: str, settings: RedGreenSettings) -> float:
+    """Compute time of one job at the epoch cap: what the workflow orders jobs by."""
+    gmacs = count_macs(RedGreenNet(border), 32) / 1e9
+    per_epoch = gmacs * (3 * settings.n_train + len(settings.protocols) * settings.n_val)
+    factor = CIRCULAR_FACTOR if border.endswith("circular") else 1.0
+    return settings.max_epochs * per_epoch * SECONDS_PER_GMAC * factor
 
 
 def run(

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
-from torchvision.models import get_weight
 
 from transinv.atomic import atomic_path
 from transinv.fetch import download
@@ -41,6 +41,15 @@ _DOTTED_DENSE_LAYER_KEY = re.compile(r"(denselayer\d+\.(?:norm|relu|conv))\.([12
 def modernise_keys(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Rename legacy dotted DenseNet keys; other keys pass through unchanged."""
     return {_DOTTED_DENSE_LAYER_KEY.sub(r"\1\2.", key): value for key, value in state_dict.items()}
+
+
+def get_weight(name: str) -> Any:
+    """torchvision's weights entry ``name``. torchvision is imported here, on first use:
+    importing it costs every ``transinv`` command about a second of CPU otherwise, and
+    only runs that load ImageNet weights need it."""
+    from torchvision.models import get_weight as torchvision_get_weight
+
+    return torchvision_get_weight(name)
 
 
 def imagenet_state_dict(model_name: str) -> dict[str, torch.Tensor]:
