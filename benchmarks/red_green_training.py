@@ -7,7 +7,7 @@ Both are timed in this one process, interleaved, so the ratio is robust to noise
 
 Also projects the wall time of the 40 trainings (4 conv types x 10 seeds) on this
 machine's cores, and reports the measured per-job times of the last pipeline run
-(`benchmarks/red_green/*/*.tsv`, written by Snakemake) when they exist.
+(`results/benchmarks/red_green/*/*.tsv`, written by Snakemake) when they exist.
 
     python benchmarks/red_green_training.py [--epochs 3] [--workers 2]
 """
@@ -92,7 +92,7 @@ def main() -> None:
         "MACs) over its time; the section comparing with the authors' loop puts it beside",
         "a single-core fp32 matmul peak measured in the same run.",
     ]
-    measured = sorted((REPO / "benchmarks" / "red_green").glob("*/seed*.tsv"))
+    measured = sorted((REPO / "results" / "benchmarks" / "red_green").glob("*/seed*.tsv"))
     if measured:
         seconds = [pd.read_csv(path, sep="\t")["s"].iloc[0] for path in measured]
         lines += [
