@@ -29,20 +29,12 @@ _SNAKEMAKE_LINKS = """
 
 
 def merged_config(paths: Iterable[str | Path]) -> dict[str, Any]:
-    """Config files merged left to right, nested mappings key by key (as Snakemake does)."""
-
-    def merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-        result = dict(base)
-        for key, value in update.items():
-            if isinstance(value, Mapping) and isinstance(result.get(key), dict):
-                result[key] = merge(result[key], value)
-            else:
-                result[key] = value
-        return result
+    """Config files merged left to right with Snakemake's own merge (nested keys by key)."""
+    from snakemake.utils import update_config
 
     config: dict[str, Any] = {}
     for path in paths:
-        config = merge(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+        update_config(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
     return config
 
 

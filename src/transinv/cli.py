@@ -15,7 +15,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from transinv import provenance
 from transinv.allocator import keep_freed_memory
 from transinv.atomic import write_json
 from transinv.borders import BORDER_NAMES
@@ -365,7 +364,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    provenance.require_deterministic_cuda()  # before anything can start CUDA
     # Every workflow job runs through here: keep freed tensors' memory for reuse
     # instead of faulting it in again every training step (see transinv.allocator).
     keep_freed_memory()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -142,9 +141,3 @@ def run_key(
             "numerics": numerics(runtime, device_type),
         }
     )
-
-
-def describe(items: Iterable[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``: for captions that list what a table mixes."""
-    values = list(dict.fromkeys(items))
-    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]

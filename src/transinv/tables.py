@@ -13,7 +13,6 @@ import pandas as pd
 from transinv import paper_values
 from transinv.atomic import write_text, write_with
 from transinv.borders import BORDER_LABELS, BORDER_NAMES
-from transinv.identity import describe
 from transinv.records import DATASET_DESCRIPTIONS
 
 _TEST_SETS = ("similar", "dissimilar")
@@ -78,7 +77,7 @@ def code_provenance(rows: pd.DataFrame) -> str:
     )
     if len(versions) == 1:
         return f"Code: commit {versions[0]}."
-    return f"Code: MIXES {len(versions)} commits ({describe(versions)}): rerun to make it one."
+    return f"Code: MIXES {len(versions)} commits ({', '.join(versions)}): rerun to make it one."
 
 
 def _commit_pairs(rows: pd.DataFrame) -> set[tuple[object, object]]:

@@ -67,6 +67,12 @@ RED_GREEN = from_mapping(RedGreenSettings, config["red_green"])
 ROOK = from_mapping(RookSettings, config["rook"])
 TRANSLATION_1D = from_mapping(Translation1DSettings, config["translation_1d"])
 QUADRANT = from_mapping(QuadrantSettings, config["quadrant"])
+SECTIONS = {
+    "red_green": RED_GREEN,
+    "rook": ROOK,
+    "translation_1d": TRANSLATION_1D,
+    "quadrant": QUADRANT,
+}
 quadrant.check_inputs(QUADRANT, image_root_fetched=fetched_dataset(QUADRANT.image_root) is not None)
 for arch in quadrant.left_out(QUADRANT):
     logger.warning(
@@ -87,12 +93,10 @@ def code(experiment):
 def job_settings(section, *wildcard_names):
     """Param: what one job depends on (transinv.settings.Section.for_job), the same
     JSON the job hashes into its identity. Growing the grid leaves it unchanged."""
-    settings = {"red_green": RED_GREEN, "rook": ROOK, "translation_1d": TRANSLATION_1D}
-    settings["quadrant"] = QUADRANT
 
     def param(wildcards):
         job = {name: wildcards[name] for name in wildcard_names}
-        return job_settings_json(settings[section], **job)
+        return job_settings_json(SECTIONS[section], **job)
 
     return param
 

@@ -10,6 +10,7 @@ exactly what a separate run would give (tested), at half the cost.
 from __future__ import annotations
 
 import logging
+from functools import cache
 from pathlib import Path
 
 import torch
@@ -41,9 +42,14 @@ SECONDS_PER_GMAC = 0.03
 CIRCULAR_FACTOR = 1.3
 
 
+@cache
+def _forward_gmacs(border: str) -> float:
+    return count_macs(RedGreenNet(border), 32) / 1e9
+
+
 def expected_seconds(border: str, settings: RedGreenSettings) -> float:
     """Compute time of one job at the epoch cap: what the workflow orders jobs by."""
-    gmacs = count_macs(RedGreenNet(border), 32) / 1e9
+    gmacs = _forward_gmacs(border)
     per_epoch = gmacs * (3 * settings.n_train + len(settings.protocols) * settings.n_val)
     factor = CIRCULAR_FACTOR if border.endswith("circular") else 1.0
     return settings.max_epochs * per_epoch * SECONDS_PER_GMAC * factor
