@@ -28,6 +28,7 @@ include: "workflow/rules/red_green.smk"
 include: "workflow/rules/rook.smk"
 include: "workflow/rules/equivariance.smk"
 include: "workflow/rules/quadrant.smk"
+include: "workflow/rules/shift.smk"
 include: "workflow/rules/aggregate.smk"
 
 

@@ -21,6 +21,7 @@ from transinv.settings import (
     QuadrantSettings,
     RedGreenSettings,
     RookSettings,
+    ShiftSettings,
     Translation1DSettings,
     from_mapping,
     protocol_scale,
@@ -35,6 +36,7 @@ SECTIONS: dict[str, type] = {
     "rook": RookSettings,
     "translation_1d": Translation1DSettings,
     "quadrant": QuadrantSettings,
+    "shift": ShiftSettings,
 }
 
 #: Top-level sections that are not an experiment's settings.
@@ -102,6 +104,7 @@ DEFAULT_SCALES = {
     "rook": "paper",  # "the paper protocol, in full"
     "translation_1d": "paper",
     "quadrant": "quick",  # "reduced to a few minutes on 2 CPU cores"
+    "shift": "quick",  # "reduced to a few CPU minutes per training"
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -110,7 +111,12 @@ def test_paper_config_plans(tmp_path: Path) -> None:
     shutil.copy(REPO / "config" / "paper.yaml", workdir / "paper.yaml")
     result = snakemake(workdir, "-n", "--configfile", "paper.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "red_green_train" in result.stdout
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", result.stdout, flags=re.MULTILINE))
+    assert counts["red_green_train"] == "50"  # 5 borders x 10 seeds
+    # Exp 3: 4 ResNets x 4 variants on ImageNet-200, under each of the two protocols,
+    # after one check of the dataset (which needs no data in place to be planned)
+    assert counts["shift_train"] == "32"
+    assert counts["shift_dataset"] == "1"
 
 
 def test_dvc_reads_metrics_and_plots(finished_run: Path, tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from transinv.settings import (
     RedGreenSettings,
     RookSettings,
     Runtime,
+    ShiftSettings,
     Translation1DSettings,
     parse_settings,
     protocol_scale,
@@ -55,9 +56,47 @@ def _add_runtime(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--channels-last", action="store_true", help="channels-last memory format")
 
 
+def _add_loading(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "data loading and checkpoints (speed and safety only: no result depends on them)"
+    )
+    group.add_argument(
+        "--workers", type=int, default=0, help="DataLoader worker processes per training process"
+    )
+    group.add_argument("--pin-memory", action="store_true", help="pinned host memory (CUDA)")
+    group.add_argument(
+        "--persistent-workers", action="store_true", help="keep workers alive between epochs"
+    )
+    group.add_argument(
+        "--checkpoint-minutes",
+        type=float,
+        default=15.0,
+        help="also checkpoint inside an epoch every this many minutes [15]",
+    )
+    group.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="training processes on this node (one per GPU), started through torchrun; "
+        "under SLURM with several nodes, as many on each node [1]",
+    )
+
+
 def _runtime(args: argparse.Namespace) -> Runtime:
+    loading = {}
+    if hasattr(args, "workers"):
+        loading = {
+            "workers": args.workers,
+            "pin_memory": args.pin_memory,
+            "persistent_workers": args.persistent_workers,
+            "checkpoint_minutes": args.checkpoint_minutes,
+        }
     return Runtime(
-        device=args.device, amp=args.amp, channels_last=args.channels_last, threads=args.threads
+        device=args.device,
+        amp=args.amp,
+        channels_last=args.channels_last,
+        threads=args.threads,
+        **loading,
     )
 
 
@@ -96,6 +135,56 @@ def _cmd_quadrant(args: argparse.Namespace) -> None:
         weights_file=args.weights_file,
     )
     finish(record, args.output, checkpoint)
+
+
+def _cmd_shift(args: argparse.Namespace) -> None:
+    from transinv import distributed
+
+    if args.processes > 1 and not distributed.in_worker():
+        status = distributed.launch(args.argv, args.processes)
+        if status == EXIT_INTERRUPTED:
+            raise TrainingInterrupted("the training processes stopped on a checkpoint")
+        if status:
+            raise SystemExit(status)
+        return
+    from transinv.experiments import shift
+
+    settings = parse_settings(ShiftSettings, args.settings)
+    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
+    record = shift.run(
+        args.protocol,
+        args.arch,
+        args.variant,
+        args.seed,
+        settings,
+        _runtime(args),
+        protocol_scale(settings),
+        checkpoint,
+        Path(args.data_root),
+        stand_in=args.stand_in,
+    )
+    if record is not None:
+        finish(record, args.output, checkpoint)
+
+
+def _cmd_shift_standin(args: argparse.Namespace) -> None:
+    from transinv.datasets.photo_tiles import write_photo_tiles
+
+    settings = parse_settings(ShiftSettings, args.settings)
+    write_photo_tiles(
+        Path(args.output),
+        classes=settings.standin_classes,
+        train_per_class=settings.standin_train_per_class,
+        val_per_class=settings.standin_val_per_class,
+        tile_px=settings.standin_tile_px,
+        seed=settings.data_seed,
+    )
+
+
+def _cmd_shift_dataset(args: argparse.Namespace) -> None:
+    from transinv.experiments.shift import describe_dataset
+
+    write_json(args.output, describe_dataset(Path(args.data_root), args.class_subset))
 
 
 def _cmd_rook(args: argparse.Namespace) -> None:
@@ -155,9 +244,13 @@ def _cmd_summary(args: argparse.Namespace) -> None:
 
 def _cmd_table(args: argparse.Namespace) -> None:
     from transinv.summary import read_summary
-    from transinv.tables import write_red_green
+    from transinv.tables import write_red_green, write_shift_table
 
-    write_red_green(read_summary(args.summary), args.tex, args.csv)
+    summary = read_summary(args.summary)
+    if args.name == "red-green":
+        write_red_green(summary, args.tex, args.csv)
+    else:
+        write_shift_table(summary, SHIFT_TABLES[args.name], args.tex, args.csv)
 
 
 def _cmd_figure(args: argparse.Namespace) -> None:
@@ -188,6 +281,10 @@ def _cmd_figure(args: argparse.Namespace) -> None:
         from transinv.plots.quadrant import plot_quadrant
 
         plot_quadrant(read_summary(args.input), Path(args.pdf), Path(args.png))
+    elif args.name == "shift-curve":
+        from transinv.plots.shift import plot_shift_curve
+
+        plot_shift_curve(read_summary(args.input), Path(args.pdf), Path(args.png))
 
 
 def _cmd_check_captions(args: argparse.Namespace) -> None:
@@ -202,7 +299,9 @@ def _cmd_check_captions(args: argparse.Namespace) -> None:
     log.info("%d report captions render cleanly", len(captions))
 
 
-FIGURES = ("red-green", "rook", "border-maps", "translation-1d", "quadrant")
+FIGURES = ("red-green", "rook", "border-maps", "translation-1d", "quadrant", "shift-curve")
+#: Table name -> the summary metric it shows (Exp 3 has one table per metric, as the paper).
+SHIFT_TABLES = {"shift-diagonal": "diagonal_accuracy", "shift-consistency": "consistency"}
 
 
 def _non_negative(text: str) -> int:
@@ -265,6 +364,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _settings_option(sub, "quadrant")
     _add_runtime(sub)
+
+    sub = command(
+        "shift",
+        _cmd_shift,
+        "Train one ResNet variant on an ImageNet-layout folder (paper Exp 3) with the "
+        "authors' recipe, then measure top-1, diagonal-shift accuracy and consistency, and "
+        "write its run record. Resumes from --checkpoint, also from inside an epoch; with "
+        "--processes N it trains on N processes through torchrun (DDP).",
+    )
+    shift_grid = ShiftSettings()  # the full grid: every valid choice
+    sub.add_argument("--protocol", required=True, choices=shift_grid.protocols)
+    sub.add_argument("--arch", required=True, choices=shift_grid.architectures)
+    sub.add_argument("--variant", required=True, choices=shift_grid.variants)
+    sub.add_argument("--seed", required=True, type=int, help="seed of the model and data order")
+    sub.add_argument(
+        "--data-root", required=True, help="folder with train/<wnid>/ and val/<wnid>/ images"
+    )
+    sub.add_argument(
+        "--stand-in",
+        action="store_true",
+        help="the folder is the photograph stand-in (all its classes; labelled as such)",
+    )
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    sub.add_argument("--checkpoint", type=Path, help="checkpoint file [OUTPUT.ckpt.pt]")
+    _settings_option(sub, "shift")
+    _add_runtime(sub)
+    _add_loading(sub)
+
+    sub = command(
+        "shift-standin",
+        _cmd_shift_standin,
+        "Write the Exp 3 stand-in: tiles of public-domain/CC0 photographs in the ImageNet "
+        "layout (one class per photograph; train and val tiles from disjoint regions).",
+    )
+    sub.add_argument("--output", required=True, help="folder to write train/ and val/ into")
+    _settings_option(sub, "shift")
+
+    sub = command(
+        "shift-dataset",
+        _cmd_shift_dataset,
+        "Check an ImageNet-layout folder for Exp 3 (train/<wnid>/, val/<wnid>/, the class "
+        "subset) and write what it holds; fails with where to put the data.",
+    )
+    sub.add_argument("--data-root", required=True)
+    sub.add_argument(
+        "--class-subset", help="imagenet_a_200, or a file of 0-based class indices [all]"
+    )
+    sub.add_argument("--output", required=True, help="manifest (JSON) to write")
 
     sub = command(
         "rook",
@@ -334,8 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--config", required=True, help="the config as one JSON object")
     sub.add_argument("--output", required=True, help="YAML file to write")
 
-    sub = command("table", _cmd_table, "Write the Red-Green table (LaTeX and CSV).")
-    sub.add_argument("name", choices=["red-green"])
+    sub = command("table", _cmd_table, "Write one of the paper's tables (LaTeX and CSV).")
+    sub.add_argument("name", choices=["red-green", *SHIFT_TABLES])
     sub.add_argument("--summary", required=True)
     sub.add_argument("--tex", required=True)
     sub.add_argument("--csv", required=True)
@@ -368,6 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # instead of faulting it in again every training step (see transinv.allocator).
     keep_freed_memory()
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what torchrun's workers rerun
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -2,7 +2,7 @@
 
 These are never used as results: tables print them next to what the pipeline
 measured, with the difference, so a reader sees at once where the reproduction
-agrees. Source: the authors' README tables (PROTOCOLS §2, §4) and, for Quadrant, their
+agrees. Source: the authors' README tables (PROTOCOLS §2, §4, §5) and, for Quadrant, their
 result figure digitised (PROTOCOLS §3, about ±0.5 points).
 """
 
@@ -45,3 +45,48 @@ QUADRANT: dict[str, dict[str, dict[int, float]]] = {
         },
     }.items()
 }
+
+#: Exp 3 variants, in the paper's column order, with the paper's column names.
+SHIFT_VARIANTS: dict[str, str] = {
+    "s_conv": "S-Conv",
+    "f_conv": "F-Conv",
+    "s_blur3": "S+BlurPool",
+    "f_blur3": "F+BlurPool",
+}
+#: Exp 3 architectures, in the paper's row order, with the paper's row names.
+SHIFT_ARCHITECTURES: dict[str, str] = {
+    "resnet18": "RN18",
+    "resnet34": "RN34",
+    "resnet50": "RN50",
+    "resnet101": "RN101",
+}
+
+
+def _by_variant(rows: tuple[tuple[float, ...], ...]) -> dict[str, dict[str, float]]:
+    return {
+        arch: dict(zip(SHIFT_VARIANTS, values, strict=True))
+        for arch, values in zip(SHIFT_ARCHITECTURES, rows, strict=True)
+    }
+
+
+#: Exp 3, "Diagonal Shift" (PROTOCOLS §5): architecture -> variant -> top-1 (%) over all
+#: diagonal shifts 0..64 px, ImageNet-2012 images of the 200 ImageNet-A classes.
+SHIFT_DIAGONAL: dict[str, dict[str, float]] = _by_variant(
+    (
+        (79.43, 82.74, 81.96, 83.95),
+        (82.06, 85.66, 83.73, 86.91),
+        (86.36, 87.92, 87.50, 88.93),
+        (86.95, 87.78, 88.22, 88.73),
+    )
+)
+
+#: Exp 3, "Consistency" (PROTOCOLS §5): architecture -> variant -> % of images whose
+#: prediction agrees between two random shifts in 0..63 px.
+SHIFT_CONSISTENCY: dict[str, dict[str, float]] = _by_variant(
+    (
+        (86.43, 88.38, 88.32, 90.03),
+        (87.62, 90.12, 89.21, 91.53),
+        (90.21, 91.36, 91.68, 92.75),
+        (90.76, 91.71, 92.36, 92.86),
+    )
+)

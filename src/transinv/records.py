@@ -47,6 +47,14 @@ DATASET_DESCRIPTIONS = {
         "generated stand-in images (smooth colour fields and shapes), not ImageNet"
     ),
     "quadrant_image_folder": "real images from quadrant.image_root (the paper: ImageNet val)",
+    "shift_photos_standin": (
+        "tiles of public-domain/CC0 photographs from scikit-image, one class per "
+        "photograph: a stand-in for ImageNet-200"
+    ),
+    "shift_image_folder": (
+        "real images from shift.data_root (the paper: ImageNet-2012 train/val of the 200 "
+        "ImageNet-A classes)"
+    ),
 }
 
 

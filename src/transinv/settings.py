@@ -29,6 +29,12 @@ class Runtime:
     amp: str | bool = False
     channels_last: bool = False
     threads: int = 1
+    #: Data loading and checkpoint cadence of the classification trainer: how fast, never
+    #: what (its data order and augmentation do not depend on the worker count).
+    workers: int = 0
+    pin_memory: bool = False
+    persistent_workers: bool = False
+    checkpoint_minutes: float = 15.0
 
     def __post_init__(self) -> None:
         if self.amp not in (False, *AMP_DTYPES):
@@ -142,6 +148,59 @@ class QuadrantSettings(Section):
         return values
 
 
+@dataclass(frozen=True)
+class ShiftSettings(Section):
+    """Exp 3, sensitivity to image shifts (PROTOCOLS §5): ResNets x four variants.
+
+    Evaluation images are ``crop_size + shift_px`` square (the authors: 224 + 64 = 288),
+    so the diagonal test has ``shift_px + 1`` offsets and consistency draws offsets in
+    ``0..shift_px - 1``. ``data_root`` is a folder in the ImageNet layout; left null, the
+    ``standin_*`` fields make a stand-in of photograph tiles instead.
+    """
+
+    GRID: ClassVar[frozenset[str]] = frozenset({"protocols", "architectures", "variants", "seeds"})
+
+    protocols: tuple[str, ...] = ("faithful", "corrected")
+    architectures: tuple[str, ...] = ("resnet18", "resnet34", "resnet50", "resnet101")
+    variants: tuple[str, ...] = ("s_conv", "f_conv", "s_blur3", "f_blur3")
+    seeds: tuple[int, ...] = (0,)
+    data_root: str | None = None
+    class_subset: str | None = "imagenet_a_200"
+    standin_classes: int = 10
+    standin_train_per_class: int = 40
+    standin_val_per_class: int = 10
+    standin_tile_px: int = 128
+    data_seed: int = 1988
+    holdout_per_class: int = 50
+    crop_size: int = 224
+    shift_px: int = 64
+    epochs: int = 90
+    batch_size: int = 256
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    lr_step_epochs: int = 30
+    lr_gamma: float = 0.1
+    sync_batchnorm: bool = False
+    consistency_passes: int = 5
+    consistency_batch_size: int = 256
+    consistency_seed: int = 0
+    eval_batch_size: int = 256
+
+    def for_job(self, **job: Any) -> dict[str, Any]:
+        """A job on a real dataset reads no stand-in field, and a stand-in job no class
+        subset: changing what a job never reads must not rerun it."""
+        values = super().for_job()
+        unused = STANDIN_FIELDS if self.data_root is not None else {"class_subset"}
+        return {k: v for k, v in values.items() if k not in unused}
+
+
+#: The stand-in's shape: what it is made of, not how a run is done.
+STANDIN_FIELDS = frozenset(
+    {"standin_classes", "standin_train_per_class", "standin_val_per_class", "standin_tile_px"}
+)
+
+
 def job_settings_json(settings: Section, **job: Any) -> str:
     """:meth:`Section.for_job` as canonical JSON: the workflow's ``params`` (a change reruns
     the job) and the job's own identity hash are both made from this one string."""
@@ -149,12 +208,14 @@ def job_settings_json(settings: Section, **job: Any) -> str:
 
 
 #: Fields that choose *which* runs exist (the grid), not *how* one run is done.
-GRID_FIELDS = frozenset({"protocols", "borders", "seeds", "architectures", "inits"})
+GRID_FIELDS = frozenset({"protocols", "borders", "seeds", "architectures", "inits", "variants"})
 
 #: Fields that say *where* inputs are found. What they gave is reported elsewhere (a
 #: record's ``dataset`` column; the weights named in its settings), so they never make
 #: a run "quick": the paper protocol on a cluster's ImageNet copy is still the paper's.
-SOURCE_FIELDS = frozenset({"image_root", "standin", "pretrained_weights", "images"})
+SOURCE_FIELDS = frozenset(
+    {"image_root", "standin", "pretrained_weights", "images", "data_root"} | STANDIN_FIELDS
+)
 
 
 def protocol_scale(settings: Any) -> str:

@@ -279,7 +279,7 @@ def load_checkpoint(path: Path) -> dict[str, Any] | None:
 
 
 @contextmanager
-def _stop_requests() -> Iterator[dict[str, int]]:
+def stop_requests() -> Iterator[dict[str, int]]:
     """Turn SIGTERM/SIGINT (preemption, time-out, Ctrl-C) into a flag the loop checks."""
     requested: dict[str, int] = {}
 
@@ -358,7 +358,7 @@ def train(
 
     n_train = len(train_split.labels)
     epoch = start_epoch
-    with _stop_requests() as stop:
+    with stop_requests() as stop:
         while epoch < settings.max_epochs and not all(t.stopped for t in trackers.values()):
             epoch += 1
             started = time.perf_counter()

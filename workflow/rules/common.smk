@@ -19,14 +19,16 @@ shell.prefix(
 
 from transinv.borders import BORDER_NAMES
 from transinv.config import validate_config
-from transinv.experiments import quadrant, quadrant_budget, red_green
-from transinv.identity import experiment_fingerprint
+from transinv.datasets.image_folders import PACKAGED_SUBSETS
+from transinv.experiments import quadrant, quadrant_budget, red_green, shift_budget
+from transinv.identity import code_fingerprint, experiment_fingerprint
 from transinv.models.pretrained import IMAGENET_WEIGHTS
 from transinv.models.registry import IMAGENET
 from transinv.settings import (
     QuadrantSettings,
     RedGreenSettings,
     RookSettings,
+    ShiftSettings,
     Translation1DSettings,
     from_mapping,
     job_settings_json,
@@ -67,11 +69,13 @@ RED_GREEN = from_mapping(RedGreenSettings, config["red_green"])
 ROOK = from_mapping(RookSettings, config["rook"])
 TRANSLATION_1D = from_mapping(Translation1DSettings, config["translation_1d"])
 QUADRANT = from_mapping(QuadrantSettings, config["quadrant"])
+SHIFT = from_mapping(ShiftSettings, config["shift"])
 SECTIONS = {
     "red_green": RED_GREEN,
     "rook": ROOK,
     "translation_1d": TRANSLATION_1D,
     "quadrant": QUADRANT,
+    "shift": SHIFT,
 }
 quadrant.check_inputs(QUADRANT, image_root_fetched=fetched_dataset(QUADRANT.image_root) is not None)
 for arch in quadrant.left_out(QUADRANT):
@@ -88,6 +92,12 @@ def code(experiment):
     """Param: the fingerprint of the code one experiment's jobs run (transinv.identity).
     Editing that code reruns them; editing another experiment's code does not."""
     return experiment_fingerprint(experiment)
+
+
+def module_code(module):
+    """Param: the fingerprint of one module's code, for a rule that runs no experiment
+    (a data generator): editing the experiment that reads its output does not remake it."""
+    return code_fingerprint(module)
 
 
 def job_settings(section, *wildcard_names):
@@ -117,6 +127,20 @@ def runtime_flags(on_gpu=True):
 def gpus(experiment):
     """The portable `gpu` resource of one experiment's training jobs."""
     return config["runtime"]["gpus"][experiment]
+
+
+def loading_flags():
+    """CLI flags of the classification trainer's data loading and checkpoint cadence:
+    not params (no result depends on them), so changing them reruns nothing."""
+    runtime = config["runtime"]
+    loading = runtime["data_loading"]
+    flags = [f"--workers {loading['workers']}"]
+    if loading["pin_memory"]:
+        flags.append("--pin-memory")
+    if loading["persistent_workers"] and loading["workers"] > 0:
+        flags.append("--persistent-workers")
+    flags.append(f"--checkpoint-minutes {runtime['checkpoint_minutes']}")
+    return " ".join(flags)
 
 
 def minutes_per_attempt(minutes):
@@ -223,14 +247,111 @@ def quadrant_runtime(wildcards, attempt):
     return minutes * 2 ** (attempt - 1)
 
 
+SHIFT_STANDIN_DIR = "resources/shift_standin"
+SHIFT_MANIFEST = "results/shift/dataset.json"
+
+
+def shift_runs():
+    return expand(
+        "results/shift/runs/{protocol}/{arch}/{variant}/seed{seed}.json",
+        protocol=SHIFT.protocols,
+        arch=SHIFT.architectures,
+        variant=SHIFT.variants,
+        seed=SHIFT.seeds,
+    )
+
+
+def shift_standin_settings():
+    """Param: the settings the stand-in is made from (and only those)."""
+    return json.dumps({key: config["shift"][key] for key in SHIFT_STANDIN_KEYS}, sort_keys=True)
+
+
+SHIFT_STANDIN_KEYS = (
+    "standin_classes",
+    "standin_train_per_class",
+    "standin_val_per_class",
+    "standin_tile_px",
+    "data_seed",
+)
+
+
+def shift_data():
+    """Input of a training: the stand-in folder, or the checked dataset's manifest."""
+    return SHIFT_STANDIN_DIR if SHIFT.data_root is None else SHIFT_MANIFEST
+
+
+def shift_data_flags():
+    """Param: where a training reads its images, and whether they are the stand-in."""
+    if SHIFT.data_root is None:
+        return f"--data-root {SHIFT_STANDIN_DIR} --stand-in"
+    return f"--data-root {SHIFT.data_root}"
+
+
+def shift_subset_file():
+    """Input: a class-subset file of the user's (a packaged list is part of the code)."""
+    subset = SHIFT.class_subset
+    return [] if subset is None or subset in PACKAGED_SUBSETS else [subset]
+
+
+def shift_subset_flag():
+    subset = SHIFT.class_subset
+    return "" if subset is None else f"--class-subset {subset}"
+
+
+def shift_on_gpu():
+    runtime = config["runtime"]
+    if runtime["device"] == "auto":
+        return gpus("shift") > 0
+    return runtime["device"].startswith("cuda")
+
+
+def shift_processes():
+    """Training processes on each node: one per GPU, one on a CPU."""
+    return max(1, gpus("shift"))
+
+
+def shift_mem_mb():
+    loading = config["runtime"]["data_loading"]
+    return shift_budget.memory_mb(shift_on_gpu(), shift_processes(), loading["workers"])
+
+
+def shift_variant(wildcards):
+    from transinv.experiments.shift import VARIANTS
+
+    return VARIANTS[wildcards.variant]
+
+
+def shift_job(wildcards):
+    """Arguments of the budget functions for one Exp 3 job."""
+    variant = shift_variant(wildcards)
+    processes = shift_processes() * config["runtime"]["nodes"]["shift"]
+    return (wildcards.arch, variant.border, variant.blur, SHIFT, shift_on_gpu(), processes)
+
+
+def shift_priority(wildcards):
+    return round(shift_budget.expected_seconds(*shift_job(wildcards)))
+
+
+def shift_runtime(wildcards, attempt):
+    """Minutes for one Exp 3 job, doubled on every retry as `minutes_per_attempt` does."""
+    return shift_budget.runtime_minutes(*shift_job(wildcards)) * 2 ** (attempt - 1)
+
+
 def all_run_records():
-    return red_green_runs() + rook_runs() + ["results/translation_1d/run.json"] + quadrant_runs()
+    return (
+        red_green_runs()
+        + rook_runs()
+        + ["results/translation_1d/run.json"]
+        + quadrant_runs()
+        + shift_runs()
+    )
 
 
 def final_targets():
-    figures = ["red_green", "rook", "border_maps", "translation_1d", "quadrant"]
+    figures = ["red_green", "rook", "border_maps", "translation_1d", "quadrant", "shift_curve"]
+    tables = ["red_green", "shift_diagonal", "shift_consistency"]
     return (
         ["results/summary.csv", "results/metrics.json", "results/config.yaml"]
-        + expand("results/tables/red_green.{ext}", ext=["tex", "csv"])
+        + expand("results/tables/{name}.{ext}", name=tables, ext=["tex", "csv"])
         + expand("results/figures/{name}.{ext}", name=figures, ext=["pdf", "png"])
     )

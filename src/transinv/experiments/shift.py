@@ -1,0 +1,261 @@
+"""Exp 3, sensitivity to image shifts (PROTOCOLS §5): do F-Conv and BlurPool steady a ResNet?
+
+One job trains one (protocol, architecture, variant, seed) with the authors' ImageNet
+recipe (:mod:`transinv.classifier_training`, on one process or many through torchrun)
+and measures, on the evaluation images, plain top-1, the **diagonal shift** accuracy
+(every crop along the diagonal, :func:`transinv.metrics.shift.diagonal_shift`) and the
+**consistency** of the prediction between two random crops
+(:func:`transinv.metrics.shift.consistency`).
+
+The two protocols:
+
+- ``faithful``: the authors' code. The S-Conv ResNet keeps torchvision's 1000-way head
+  (they built it without ``num_classes``) while the other variants have one output per
+  class; the epoch kept is the one with the best top-1 *on the evaluation set*; their
+  consistency offsets were unseeded, here they come from ``consistency_seed``.
+- ``corrected``: one output per class for every variant, the epoch chosen on
+  ``holdout_per_class`` training images per class held out of training, and the
+  consistency offsets drawn from the run's seed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from transinv import distributed
+from transinv.classifier_training import Recipe, top1, train_classifier
+from transinv.datasets.image_folders import (
+    ImageFolderSplit,
+    class_names,
+    eval_transform,
+    hold_out,
+    read_class_subset,
+    train_transform,
+)
+from transinv.jobs import Job
+from transinv.metrics.shift import consistency, diagonal_shift
+from transinv.models.pretrained import IMAGENET_CLASSES
+from transinv.models.registry import build_model
+from transinv.records import RunRecord
+from transinv.settings import Runtime, ShiftSettings
+from transinv.training import seed_everything
+
+log = logging.getLogger(__name__)
+
+DATASET_STANDIN = "shift_photos_standin"
+DATASET_IMAGE_FOLDER = "shift_image_folder"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One column of the paper's tables: a border type and an optional BlurPool."""
+
+    label: str
+    border: str
+    blur: int | None
+
+
+VARIANTS: dict[str, Variant] = {
+    "s_conv": Variant("S-Conv", "same_zero", None),
+    "f_conv": Variant("F-Conv", "full_zero", None),
+    "s_blur3": Variant("S+BlurPool", "same_zero", 3),
+    "f_blur3": Variant("F+BlurPool", "full_zero", 3),
+}
+
+
+def output_count(protocol: str, variant: str, classes: int) -> int:
+    """Logits of the model: the faithful S-Conv keeps the authors' 1000-way head."""
+    if protocol == "faithful" and variant == "s_conv":
+        return max(IMAGENET_CLASSES, classes)
+    return classes
+
+
+def recipe(settings: ShiftSettings, runtime: Runtime) -> Recipe:
+    return Recipe(
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        lr=settings.lr,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+        lr_step_epochs=settings.lr_step_epochs,
+        lr_gamma=settings.lr_gamma,
+        num_workers=runtime.workers,
+        pin_memory=runtime.pin_memory,
+        persistent_workers=runtime.persistent_workers,
+        checkpoint_minutes=runtime.checkpoint_minutes,
+        sync_batchnorm=settings.sync_batchnorm,
+        eval_batch_size=settings.eval_batch_size,
+    )
+
+
+@dataclass(frozen=True)
+class ShiftData:
+    """The three image sets of one job: train, model selection, evaluation."""
+
+    classes: tuple[str, ...]
+    train: ImageFolderSplit
+    selection: ImageFolderSplit
+    evaluation: ImageFolderSplit
+    shifted: ImageFolderSplit  # the evaluation images at crop + shift px, for the shift tests
+
+
+def open_data(root: Path, protocol: str, settings: ShiftSettings, stand_in: bool) -> ShiftData:
+    """The evaluation images are the ``val`` folder; what selects the epoch is the protocol's."""
+    subset = None if stand_in else read_class_subset(settings.class_subset)
+    classes = class_names(root, subset)
+    crop, full = settings.crop_size, settings.crop_size + settings.shift_px
+    plain, whole = eval_transform(full, crop), eval_transform(full, full)
+    train = ImageFolderSplit(root, "train", classes, train_transform(crop))
+    evaluation = ImageFolderSplit(root, "val", classes, plain)
+    if protocol == "faithful":
+        selection = evaluation
+    else:
+        kept, held_out = hold_out(train.samples, settings.holdout_per_class, settings.data_seed)
+        train = ImageFolderSplit(root, "train", classes, train_transform(crop), samples=kept)
+        selection = ImageFolderSplit(root, "train", classes, plain, samples=held_out)
+    shifted = ImageFolderSplit(root, "val", classes, whole)
+    return ShiftData(classes, train, selection, evaluation, shifted)
+
+
+def describe_dataset(root: Path, class_subset: str | None) -> dict[str, object]:
+    """What a real dataset holds for Exp 3: checked once, before any training starts."""
+    classes = class_names(root, read_class_subset(class_subset))
+    counts = {
+        split: len(ImageFolderSplit(root, split, classes, eval_transform(1, 1)).samples)
+        for split in ("train", "val")
+    }
+    return {
+        "root": str(root),
+        "class_subset": class_subset,
+        "classes": list(classes),
+        "images": counts,
+    }
+
+
+def worker_device(device: torch.device) -> torch.device:
+    """Each torchrun worker on a GPU node takes the GPU of its local rank."""
+    if device.type == "cuda" and distributed.in_worker():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return device
+
+
+def run(
+    protocol: str,
+    arch: str,
+    variant: str,
+    seed: int,
+    settings: ShiftSettings,
+    runtime: Runtime,
+    scale: str,
+    checkpoint_path: Path,
+    data_root: Path,
+    stand_in: bool,
+) -> RunRecord | None:
+    """Train and evaluate one cell of the paper's tables; None on every worker but the first
+    (the weights are the same on all of them; one evaluates and writes the record)."""
+    grid = {"protocol": protocol, "arch": arch, "variant": variant, "seed": seed}
+    job = Job("shift", grid, settings.for_job(), runtime)
+    device = worker_device(job.device)
+    data = open_data(data_root, protocol, settings, stand_in)
+    kind = VARIANTS[variant]
+    seed_everything(seed)
+    model = build_model(
+        arch,
+        border=kind.border,
+        blur=kind.blur,
+        num_classes=output_count(protocol, variant, len(data.classes)),
+    )
+
+    def report(epoch: dict[str, float]) -> None:
+        log.info(
+            "epoch %d/%d: lr %.0e, train loss %.4f, selection top-1 %.2f%% (%.0fs)",
+            epoch["epoch"],
+            settings.epochs,
+            epoch["lr"],
+            epoch["train_loss"],
+            epoch["selection_top1"],
+            epoch["seconds"],
+        )
+
+    outcome = train_classifier(
+        model,
+        data.train,
+        data.selection,
+        recipe(settings, runtime),
+        checkpoint_path=checkpoint_path,
+        device=device,
+        seed=seed,
+        run_key=job.key,
+        amp=runtime.amp,
+        channels_last=runtime.channels_last,
+        progress=report,
+    )
+    if not distributed.is_main_process():
+        return None
+
+    model.load_state_dict(outcome.best_state)
+    numerics = {"amp": runtime.amp, "channels_last": runtime.channels_last}
+    accuracy = top1(
+        model,
+        data.evaluation,
+        device,
+        batch_size=settings.eval_batch_size,
+        num_workers=runtime.workers,
+        **numerics,
+    )
+    diagonal = diagonal_shift(model, data.shifted, settings.crop_size, device, **numerics)
+    agreement = consistency(
+        model,
+        data.shifted,
+        settings.crop_size,
+        device,
+        passes=settings.consistency_passes,
+        batch_size=settings.consistency_batch_size,
+        seed=settings.consistency_seed if protocol == "faithful" else seed,
+        num_workers=runtime.workers,
+        **numerics,
+    )
+    log.info(
+        "%s %s %s: top-1 %.2f%%, diagonal %.2f%%, consistency %.2f%%",
+        protocol,
+        arch,
+        kind.label,
+        accuracy,
+        diagonal.accuracy,
+        agreement,
+    )
+
+    record = job.record(
+        dataset=DATASET_STANDIN if stand_in else DATASET_IMAGE_FOLDER,
+        scale=scale,
+        model=arch,
+        padding=kind.border,
+        seed=seed,
+    )
+    record.add(protocol, "top1", accuracy, variant=variant)
+    record.add(protocol, "diagonal_accuracy", diagonal.accuracy, variant=variant)
+    record.add(protocol, "consistency", agreement, variant=variant)
+    record.add(protocol, "prediction_flips", diagonal.prediction_flips, variant=variant)
+    for offset, value in enumerate(diagonal.per_offset):
+        record.add(protocol, "offset_accuracy", value, variant=variant, offset=offset)
+    record.details = {
+        "classes": list(data.classes),
+        "outputs": output_count(protocol, variant, len(data.classes)),
+        "images": {
+            "train": len(data.train),
+            "selection": len(data.selection),
+            "evaluation": len(data.evaluation),
+        },
+        "best_epoch": outcome.best_epoch,
+        "best_selection_top1": outcome.best_selection_top1,
+        "history": outcome.history,
+        "epochs_trained": outcome.epochs_trained,
+        "resumed_from": outcome.resumed_from,
+        "processes": int(os.environ.get("WORLD_SIZE", "1")),
+    }
+    return job.done(record)

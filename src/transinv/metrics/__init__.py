@@ -1,0 +1,1 @@
+"""Evaluation metrics beyond plain accuracy (shift sensitivity, ...)."""
