@@ -95,3 +95,33 @@ def test_faithful_s_conv_keeps_the_authors_1000_way_head(tiny_run: Path, protoco
     assert record["details"]["outputs"] == (1000 if protocol == "faithful" else 3)
     metrics = {row["metric"] for row in record["rows"]}
     assert {"top1", "diagonal_accuracy", "consistency", "prediction_flips"} <= metrics
+
+
+def test_the_shift_command_trains_on_two_processes(tmp_path: Path) -> None:
+    """`transinv shift --processes 2` starts torchrun itself; rank 0 alone writes the record."""
+    import subprocess
+    import sys
+
+    from conftest import tool_env
+    from transinv.datasets.photo_tiles import write_photo_tiles
+
+    data = tmp_path / "standin"
+    write_photo_tiles(data, classes=3, train_per_class=8, val_per_class=2, tile_px=40, seed=0)
+    settings = yaml.safe_load((REPO / "tests" / "data" / "tiny.yaml").read_text())["shift"]
+    settings = {key: value for key, value in settings.items() if key not in ("protocols",)}
+    settings.update(batch_size=8, crop_size=32, shift_px=8)
+    output = tmp_path / "run.json"
+    command = [
+        sys.executable, "-m", "transinv", "shift", "--protocol", "corrected",
+        "--arch", "resnet18", "--variant", "s_conv", "--seed", "0",
+        "--data-root", str(data), "--stand-in", "--settings", json.dumps(settings),
+        "--processes", "2", "--output", str(output),
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=tool_env(), timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads(output.read_text())
+    assert record["details"]["processes"] == 2
+    assert record["details"]["epochs_trained"] == 1
+    assert not output.with_suffix(".ckpt.pt").exists()  # finished: the checkpoint retired

@@ -140,8 +140,10 @@ def _cmd_quadrant(args: argparse.Namespace) -> None:
 def _cmd_shift(args: argparse.Namespace) -> None:
     from transinv import distributed
 
+    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
     if args.processes > 1 and not distributed.in_worker():
-        status = distributed.launch(args.argv, args.processes)
+        marker = checkpoint.with_name(checkpoint.name + ".interrupted")  # shared by all nodes
+        status = distributed.launch(args.argv, args.processes, marker=marker)
         if status == EXIT_INTERRUPTED:
             raise TrainingInterrupted("the training processes stopped on a checkpoint")
         if status:
@@ -150,7 +152,6 @@ def _cmd_shift(args: argparse.Namespace) -> None:
     from transinv.experiments import shift
 
     settings = parse_settings(ShiftSettings, args.settings)
-    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
     record = shift.run(
         args.protocol,
         args.arch,

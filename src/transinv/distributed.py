@@ -106,17 +106,24 @@ def launch_command(
     ]
 
 
-def launch(argv: list[str], processes: int, module: str = "transinv") -> int:
+def launch(
+    argv: list[str], processes: int, module: str = "transinv", marker: Path | None = None
+) -> int:
     """Run ``python -m <module> <argv>`` as ``processes`` data-parallel workers; their status.
 
     SIGTERM/SIGINT are forwarded once to torchrun, which passes them on to the workers
     and waits for them to checkpoint. Returns 75 when they stopped on a checkpoint, else
     torchrun's exit status. torchrun runs in a session of its own so that a Ctrl-C in
     the terminal reaches it once, through here, not twice.
+
+    ``marker``: where the workers note a stop (see the module doc). Across nodes, rank 0
+    may run on any of them: give a path on the shared filesystem (beside the checkpoint);
+    the default, a fresh temporary folder, serves one node.
     """
     command = launch_command(argv, processes, module)
     scratch = Path(tempfile.mkdtemp(prefix="transinv-launch-"))
-    marker = scratch / "interrupted"
+    marker = scratch / "interrupted" if marker is None else marker
+    marker.unlink(missing_ok=True)
     env = {**os.environ, INTERRUPTED_MARKER_VAR: str(marker)}
     log.info("launching %s", " ".join(command))
     child = subprocess.Popen(command, env=env, start_new_session=True)
@@ -134,6 +141,7 @@ def launch(argv: list[str], processes: int, module: str = "transinv") -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         stopped = marker.exists()
+        marker.unlink(missing_ok=True)
         shutil.rmtree(scratch, ignore_errors=True)
     if stopped:
         log.error("workers stopped on a checkpoint; rerun to resume")

@@ -170,7 +170,7 @@ def shift_table(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     if runs.empty:
         raise ValueError(
             f"the summary has no shift {metric} rows: run the shift rules first "
-            "(snakemake shift) and rebuild results/summary.csv"
+            "(snakemake results/shift/summary.csv) and rebuild the summary"
         )
     rows = []
     keys = ["protocol", "dataset", "model", "variant"]
