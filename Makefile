@@ -45,6 +45,7 @@ benchmark: install
 	$(RUN) $(BIN)/python benchmarks/models_throughput.py
 	$(RUN) $(BIN)/python benchmarks/plan_paper.py
 	$(RUN) $(BIN)/python benchmarks/loader_throughput.py
+	$(RUN) $(BIN)/python benchmarks/shift_precision.py
 
 # After `make reproduce`: its wall time, idle core-time and where the job time went.
 benchmark-run: install

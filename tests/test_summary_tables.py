@@ -218,6 +218,18 @@ def test_headline_metrics_round_to_four_places() -> None:
     }
 
 
+def test_headline_metrics_leave_curve_points_to_the_figures() -> None:
+    frame = pd.DataFrame(
+        [_row("faithful", "same_zero", 0, "diagonal_accuracy", 80.0, variant="s_conv")]
+        + [_row("faithful", "same_zero", 0, "offset_accuracy", 70.0 + offset, offset=offset,
+                variant="s_conv") for offset in range(3)]
+    )  # fmt: skip
+    metrics = headline_metrics(frame)
+    assert metrics["red_green"]["faithful"]["red_green_net"]["same_zero"] == {
+        "variant=s_conv": {"diagonal_accuracy": 80.0}
+    }
+
+
 def test_table_header_names_the_commit_and_warns_when_rows_mix_commits(tmp_path: Path) -> None:
     from transinv.tables import code_provenance, write_red_green
 

@@ -15,6 +15,10 @@ import pandas as pd
 from transinv.atomic import write_with
 from transinv.records import SUMMARY_COLUMNS, load_record, summary_rows
 
+#: Metrics that are points of a curve (one row per offset, ...): the summary and the
+#: figures hold them, the headline metrics DVC diffs do not.
+CURVE_METRICS = frozenset({"offset_accuracy"})
+
 
 def build_summary(record_paths: Iterable[str | Path]) -> pd.DataFrame:
     """Flatten run records into the tidy summary; experiment keys become extra columns."""
@@ -49,8 +53,10 @@ def headline_metrics(frame: pd.DataFrame) -> dict[str, Any]:
     """Mean over seeds of every metric: the file ``dvc metrics show/diff`` reads.
 
     Nested as ``experiment/protocol/model/padding/[key=value/...]metric`` so that a
-    diff shows one readable line per number a table reports.
+    diff shows one readable line per number a table reports; the points of a curve
+    (:data:`CURVE_METRICS`) are left to the figures.
     """
+    frame = frame[~frame["metric"].isin(CURVE_METRICS)]
     extra = [c for c in frame.columns if c not in SUMMARY_COLUMNS]
     keys = ["experiment", "protocol", "model", "padding", *extra, "metric"]
     means = frame.groupby(keys, dropna=False)["value"].mean()
