@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from transinv.training import (
     autocast,
     load_checkpoint,
     stop_requests,
+    to_device,
 )
 
 log = logging.getLogger(__name__)
@@ -149,11 +149,6 @@ def _sum_across_ranks(values: list[float], device: torch.device) -> list[float]:
     return total.tolist()
 
 
-def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
-    x = x.to(device, non_blocking=True)
-    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
-
-
 @torch.no_grad()
 def top1(
     model: nn.Module,
@@ -183,7 +178,7 @@ def top1(
     correct, seen = 0, 0
     for images, labels in loader:
         with autocast(device, amp):
-            logits = model(_prepare(images, device, channels_last))
+            logits = model(to_device(images, device, channels_last))
         correct += (logits.argmax(1).cpu() == labels).sum().item()
         seen += len(labels)
     total_correct, total = _sum_across_ranks([float(correct), float(seen)], device)
@@ -214,15 +209,6 @@ def _resumable(path: Path, run_key: str) -> dict[str, Any] | None:
             )
         return None
     return payload
-
-
-def _worker_device(device: torch.device) -> torch.device:
-    """Under torchrun each process takes the GPU of its local rank."""
-    if device.type != "cuda":
-        return device
-    local = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    torch.cuda.set_device(local)
-    return local
 
 
 def train_classifier(
@@ -256,7 +242,7 @@ def train_classifier(
     require_determinism()
     own_group = distributed.in_worker() and not dist.is_initialized()
     if own_group:
-        device = _worker_device(device)
+        device = distributed.worker_device(device)
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
     try:
         return _train(
@@ -384,7 +370,7 @@ def _train(
             net.train()
             for step, (images, labels) in enumerate(loader, start=start_step + 1):
                 torch.manual_seed(derived_seed(seed, epoch, step, rank))
-                x = _prepare(images, device, channels_last)
+                x = to_device(images, device, channels_last)
                 y = labels.to(device, non_blocking=True)
                 optimizer.zero_grad(set_to_none=True)
                 with autocast(device, amp):

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
+import torch
 import torch.distributed as dist
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,15 @@ def rank() -> int:
 def is_main_process() -> bool:
     """Rank 0, or a process that is not distributed: the one that writes files and logs."""
     return rank() == 0
+
+
+def worker_device(device: torch.device) -> torch.device:
+    """Under torchrun each process on a GPU node takes the GPU of its local rank."""
+    if device.type != "cuda" or not in_worker():
+        return device
+    local = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    torch.cuda.set_device(local)
+    return local
 
 
 def note_interrupted() -> None:

@@ -216,7 +216,8 @@ def autocast(device: torch.device, amp: str | bool) -> torch.autocast:
     return torch.autocast(device.type, dtype=dtype, enabled=bool(amp) and device.type == "cuda")
 
 
-def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+def to_device(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+    """A batch on ``device``, in channels-last layout when the model is."""
     x = x.to(device, non_blocking=True)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
@@ -234,7 +235,7 @@ def evaluate(
     model.eval()
     total_loss, correct = 0.0, 0
     for index in _batches(len(split.labels), batch_size, None):
-        x = _prepare(split.images[index], device, channels_last)
+        x = to_device(split.images[index], device, channels_last)
         y = split.labels[index].to(device)
         with autocast(device, amp):
             logits = model(x)
@@ -366,7 +367,7 @@ def train(
             order = torch.randperm(n_train, generator=generator) if settings.shuffle else None
             running_loss = 0.0
             for index in _batches(n_train, settings.batch_size, order):
-                x = _prepare(train_split.images[index], device, settings.channels_last)
+                x = to_device(train_split.images[index], device, settings.channels_last)
                 y = train_split.labels[index].to(device)
                 optimizer.zero_grad(set_to_none=True)
                 with autocast(device, settings.amp):

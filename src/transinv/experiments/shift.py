@@ -25,8 +25,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from transinv import distributed
 from transinv.classifier_training import Recipe, top1, train_classifier
 from transinv.datasets.image_folders import (
@@ -137,13 +135,6 @@ def describe_dataset(root: Path, class_subset: str | None) -> dict[str, object]:
     }
 
 
-def worker_device(device: torch.device) -> torch.device:
-    """Each torchrun worker on a GPU node takes the GPU of its local rank."""
-    if device.type == "cuda" and distributed.in_worker():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    return device
-
-
 def run(
     protocol: str,
     arch: str,
@@ -160,7 +151,7 @@ def run(
     (the weights are the same on all of them; one evaluates and writes the record)."""
     grid = {"protocol": protocol, "arch": arch, "variant": variant, "seed": seed}
     job = Job("shift", grid, settings.for_job(), runtime)
-    device = worker_device(job.device)
+    device = distributed.worker_device(job.device)
     data = open_data(data_root, protocol, settings, stand_in)
     kind = VARIANTS[variant]
     seed_everything(seed)
