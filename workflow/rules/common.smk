@@ -310,6 +310,13 @@ def shift_processes():
     return max(1, gpus("shift"))
 
 
+def shift_threads():
+    """Cores one Exp 3 job asks for (SLURM: --cpus-per-task): each training process, and
+    its loader workers, which must not starve a GPU. PyTorch itself runs one thread per
+    process: the cores are for decoding and augmenting images."""
+    return shift_processes() * (1 + config["runtime"]["data_loading"]["workers"])
+
+
 def shift_mem_mb():
     loading = config["runtime"]["data_loading"]
     return shift_budget.memory_mb(shift_on_gpu(), shift_processes(), loading["workers"])

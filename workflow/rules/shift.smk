@@ -62,7 +62,7 @@ rule shift_train:
     priority: shift_priority
     conda:
         CONDA_ENV
-    threads: 1
+    threads: shift_threads()
     resources:
         gpu=gpus("shift"),
         nodes=config["runtime"]["nodes"]["shift"],
@@ -84,7 +84,7 @@ rule shift_train:
         " --variant {wildcards.variant} --seed {wildcards.seed}"
         " {params.data} --settings {params.settings:q}"
         " --checkpoint {params.checkpoint} --processes {params.processes}"
-        " --threads {threads} {params.runtime} {params.loading}"
+        " --threads 1 {params.runtime} {params.loading}"
         " --output {output.run} > {log} 2>&1"
 
 
