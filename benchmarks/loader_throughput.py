@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -24,10 +23,10 @@ import numpy as np
 import pandas as pd
 import torch
 from PIL import Image
-from torch import nn
 from torch.utils.data import DataLoader
 
 from _report import update_section
+from models_throughput import seconds_per_step
 from transinv.classifier_training import GlobalBatchSampler
 from transinv.datasets.image_folders import ImageFolderSplit, class_names, train_transform
 from transinv.models.registry import build_model
@@ -76,19 +75,8 @@ def training_images_per_second(crop: int, batch: int, steps: int) -> float:
     """ResNet-18 SGD steps on random images; median step time after a warm-up step."""
     torch.manual_seed(0)
     model = build_model("resnet18", num_classes=CLASSES).to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     images = torch.randn(batch, 3, crop, crop).contiguous(memory_format=torch.channels_last)
-    labels = torch.arange(batch) % CLASSES
-    model.train()
-    times = []
-    for step in range(steps + 1):
-        started = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        nn.functional.cross_entropy(model(images), labels).backward()
-        optimizer.step()
-        if step:
-            times.append(time.perf_counter() - started)
-    return batch / statistics.median(times)
+    return batch / seconds_per_step(model, images, steps)
 
 
 def main() -> None:
