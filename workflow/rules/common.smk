@@ -19,8 +19,9 @@ shell.prefix(
 
 from transinv.borders import BORDER_NAMES
 from transinv.config import validate_config
-from transinv.datasets.image_folders import PACKAGED_SUBSETS
+from transinv.datasets import PACKAGED_SUBSETS
 from transinv.experiments import quadrant, quadrant_budget, red_green, shift_budget
+from transinv.experiments.shift_variants import VARIANTS
 from transinv.identity import code_fingerprint, experiment_fingerprint
 from transinv.models.pretrained import IMAGENET_WEIGHTS
 from transinv.models.registry import IMAGENET
@@ -323,8 +324,6 @@ def shift_mem_mb():
 
 
 def shift_variant(wildcards):
-    from transinv.experiments.shift import VARIANTS
-
     return VARIANTS[wildcards.variant]
 
 

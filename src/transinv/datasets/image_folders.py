@@ -24,6 +24,7 @@ import torch
 from torchvision import transforms
 from torchvision.datasets.folder import IMG_EXTENSIONS, pil_loader
 
+from transinv.datasets import PACKAGED_SUBSETS
 from transinv.quadrant_data import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "train_transform",
 ]
 
-PACKAGED_SUBSETS = {"imagenet_a_200": "imagenet_a_200_indices.txt"}
 SPLITS = ("train", "val")
 LAYOUT = "<root>/train/<wnid>/*.JPEG and <root>/val/<wnid>/*.JPEG"
 

@@ -35,6 +35,7 @@ from transinv.datasets.image_folders import (
     read_class_subset,
     train_transform,
 )
+from transinv.experiments.shift_variants import VARIANTS
 from transinv.jobs import Job
 from transinv.metrics.shift import consistency, diagonal_shift
 from transinv.models.pretrained import IMAGENET_CLASSES
@@ -47,23 +48,6 @@ log = logging.getLogger(__name__)
 
 DATASET_STANDIN = "shift_photos_standin"
 DATASET_IMAGE_FOLDER = "shift_image_folder"
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One column of the paper's tables: a border type and an optional BlurPool."""
-
-    label: str
-    border: str
-    blur: int | None
-
-
-VARIANTS: dict[str, Variant] = {
-    "s_conv": Variant("S-Conv", "same_zero", None),
-    "f_conv": Variant("F-Conv", "full_zero", None),
-    "s_blur3": Variant("S+BlurPool", "same_zero", 3),
-    "f_blur3": Variant("F+BlurPool", "full_zero", 3),
-}
 
 
 def output_count(protocol: str, variant: str, classes: int) -> int:
