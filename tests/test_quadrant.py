@@ -14,6 +14,7 @@ from PIL import Image
 from torch import nn
 
 from conftest import snakemake
+from transinv.dataset_descriptions import DATASET_DESCRIPTIONS
 from transinv.experiments import quadrant, quadrant_budget
 from transinv.models import build_model
 from transinv.models.quadrant import quadrant_model
@@ -29,7 +30,6 @@ from transinv.quadrant_data import (
     open_sources,
     patches,
 )
-from transinv.records import DATASET_DESCRIPTIONS
 from transinv.settings import QuadrantSettings, Runtime, protocol_scale
 from transinv.training import (
     PlateauSchedule,

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 import torch
 
+from transinv.dataset_descriptions import DATASET_DESCRIPTIONS
 from transinv.experiments import rook
 from transinv.experiments.rook import images_of_summary, rook_images, rook_patch, run
 from transinv.plots.rook import border_label, plot_rook
-from transinv.records import DATASET_DESCRIPTIONS, SUMMARY_COLUMNS, summary_rows
+from transinv.records import SUMMARY_COLUMNS, summary_rows
 from transinv.settings import RookSettings, Runtime, protocol_scale
 
 PAPER = RookSettings()

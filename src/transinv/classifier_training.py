@@ -86,6 +86,47 @@ class ClassifierOutcome:
     resumed_from: dict[str, int] | None  # {"epoch": completed epochs, "step": steps into the next}
 
 
+def recipe_from(settings: Any, runtime: Any) -> Recipe:
+    """The recipe an experiment's config section and runtime describe.
+
+    Every classification experiment names its recipe fields as :class:`Recipe` does, and
+    the runtime holds the loading and checkpoint cadence; one place maps both.
+    """
+    return Recipe(
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        lr=settings.lr,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+        lr_step_epochs=settings.lr_step_epochs,
+        lr_gamma=settings.lr_gamma,
+        num_workers=runtime.workers,
+        pin_memory=runtime.pin_memory,
+        persistent_workers=runtime.persistent_workers,
+        checkpoint_minutes=runtime.checkpoint_minutes,
+        sync_batchnorm=settings.sync_batchnorm,
+        eval_batch_size=settings.eval_batch_size,
+    )
+
+
+def epoch_logger(epochs: int, logger: logging.Logger = log) -> Callable[[dict[str, float]], None]:
+    """A ``progress`` callback that logs each epoch's record: a job's log shows how far it
+    is and whether the loss falls, whichever experiment runs it."""
+
+    def report(epoch: dict[str, float]) -> None:
+        logger.info(
+            "epoch %d/%d: lr %.0e, train loss %.4f, selection top-1 %.2f%% (%.0fs)",
+            epoch["epoch"],
+            epochs,
+            epoch["lr"],
+            epoch["train_loss"],
+            epoch["selection_top1"],
+            epoch["seconds"],
+        )
+
+    return report
+
+
 def learning_rate(recipe: Recipe, epoch: int) -> float:
     """The step schedule: ``lr * lr_gamma ** ((epoch - 1) // lr_step_epochs)``, 1-based epochs."""
     return recipe.lr * recipe.lr_gamma ** ((epoch - 1) // recipe.lr_step_epochs)

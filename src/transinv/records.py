@@ -32,31 +32,6 @@ IDENTITY_COLUMNS = (
 PROVENANCE_COLUMNS = ("commit", "dirty")
 SUMMARY_COLUMNS = (*IDENTITY_COLUMNS, *PROVENANCE_COLUMNS, "metric", "value")
 
-#: What the ``dataset`` column means, for captions and table notes.
-DATASET_DESCRIPTIONS = {
-    "red_green_generated": (
-        "Red-Green images from the authors' generator (the real dataset: it is synthetic)"
-    ),
-    "rook_authors": "the authors' two 32x32 rook PNGs (BSD-3, shipped with transinv)",
-    "rook_drawn": "two 32x32 images of a rook drawn by transinv (instead of the authors' PNGs)",
-    "heaviside_1d": "cell-averaged 1D step function (analytic)",
-    "quadrant_photos_standin": (
-        "public-domain/CC0 photographs from scikit-image, a stand-in for ImageNet val"
-    ),
-    "quadrant_generated": (
-        "generated stand-in images (smooth colour fields and shapes), not ImageNet"
-    ),
-    "quadrant_image_folder": "real images from quadrant.image_root (the paper: ImageNet val)",
-    "shift_photos_standin": (
-        "tiles of public-domain/CC0 photographs from scikit-image, one class per "
-        "photograph: a stand-in for ImageNet-200"
-    ),
-    "shift_image_folder": (
-        "real images from shift.data_root (the paper: ImageNet-2012 train/val of the 200 "
-        "ImageNet-A classes)"
-    ),
-}
-
 
 @dataclass
 class RunRecord:

@@ -49,6 +49,10 @@ class Section:
     settings (:meth:`for_job`) hold the rest, so growing the grid leaves finished jobs alone."""
 
     GRID: ClassVar[frozenset[str]] = frozenset()
+    #: Fields that say *where* inputs come from (see :data:`SOURCE_FIELDS`), beyond the
+    #: names shared by every section: a section declares its own, so a new experiment
+    #: never edits this module (which every result's identity includes).
+    SOURCES: ClassVar[frozenset[str]] = frozenset()
 
     def for_job(self, **job: Any) -> dict[str, Any]:
         """What one job depends on: every field but the grid's. ``job`` holds the job's own
@@ -224,8 +228,9 @@ def protocol_scale(settings: Any) -> str:
     Derived, never declared, so that a reduced run cannot be labelled as the paper's.
     """
     reference = type(settings)()
+    ignored = GRID_FIELDS | SOURCE_FIELDS | type(settings).GRID | type(settings).SOURCES
     for item in dataclasses.fields(settings):
-        if item.name in GRID_FIELDS | SOURCE_FIELDS:
+        if item.name in ignored:
             continue
         if getattr(settings, item.name) != getattr(reference, item.name):
             return "quick"

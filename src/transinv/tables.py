@@ -13,7 +13,7 @@ import pandas as pd
 from transinv import paper_values
 from transinv.atomic import write_text, write_with
 from transinv.borders import BORDER_LABELS, BORDER_NAMES
-from transinv.records import DATASET_DESCRIPTIONS
+from transinv.dataset_descriptions import DATASET_DESCRIPTIONS
 
 _TEST_SETS = ("similar", "dissimilar")
 

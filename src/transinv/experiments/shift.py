@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transinv import distributed
-from transinv.classifier_training import Recipe, top1, train_classifier
+from transinv.classifier_training import epoch_logger, recipe_from, top1, train_classifier
 from transinv.datasets.image_folders import (
     ImageFolderSplit,
     class_names,
@@ -55,24 +55,6 @@ def output_count(protocol: str, variant: str, classes: int) -> int:
     if protocol == "faithful" and variant == "s_conv":
         return max(IMAGENET_CLASSES, classes)
     return classes
-
-
-def recipe(settings: ShiftSettings, runtime: Runtime) -> Recipe:
-    return Recipe(
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        lr=settings.lr,
-        momentum=settings.momentum,
-        weight_decay=settings.weight_decay,
-        lr_step_epochs=settings.lr_step_epochs,
-        lr_gamma=settings.lr_gamma,
-        num_workers=runtime.workers,
-        pin_memory=runtime.pin_memory,
-        persistent_workers=runtime.persistent_workers,
-        checkpoint_minutes=runtime.checkpoint_minutes,
-        sync_batchnorm=settings.sync_batchnorm,
-        eval_batch_size=settings.eval_batch_size,
-    )
 
 
 @dataclass(frozen=True)
@@ -146,29 +128,18 @@ def run(
         num_classes=output_count(protocol, variant, len(data.classes)),
     )
 
-    def report(epoch: dict[str, float]) -> None:
-        log.info(
-            "epoch %d/%d: lr %.0e, train loss %.4f, selection top-1 %.2f%% (%.0fs)",
-            epoch["epoch"],
-            settings.epochs,
-            epoch["lr"],
-            epoch["train_loss"],
-            epoch["selection_top1"],
-            epoch["seconds"],
-        )
-
     outcome = train_classifier(
         model,
         data.train,
         data.selection,
-        recipe(settings, runtime),
+        recipe_from(settings, runtime),
         checkpoint_path=checkpoint_path,
         device=device,
         seed=seed,
         run_key=job.key,
         amp=runtime.amp,
         channels_last=runtime.channels_last,
-        progress=report,
+        progress=epoch_logger(settings.epochs, log),
     )
     if not distributed.is_main_process():
         return None

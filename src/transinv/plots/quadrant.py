@@ -10,9 +10,9 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 
 from transinv import paper_values
+from transinv.dataset_descriptions import DATASET_DESCRIPTIONS
 from transinv.models.quadrant import INITS, QUADRANT_ARCHITECTURES
 from transinv.plots import save_figure
-from transinv.records import DATASET_DESCRIPTIONS
 
 ARCH_LABELS = {"resnet18": "ResNet-18", "bagnet33": "BagNet-33", "densenet121": "DenseNet-121"}
 INIT_LABELS = {

@@ -10,8 +10,8 @@ import seaborn as sns
 
 from transinv import paper_values
 from transinv.borders import BORDER_LABELS, BORDER_NAMES
+from transinv.dataset_descriptions import DATASET_DESCRIPTIONS
 from transinv.plots import save_figure
-from transinv.records import DATASET_DESCRIPTIONS
 
 _TEST_LABELS = {"similar_accuracy": "Similar", "dissimilar_accuracy": "Dissimilar"}
 

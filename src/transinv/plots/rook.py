@@ -10,9 +10,9 @@ import seaborn as sns
 import torch
 
 from transinv.borders import BORDER_LABELS, BORDER_NAMES
+from transinv.dataset_descriptions import DATASET_DESCRIPTIONS
 from transinv.experiments.rook import AUTHORS_BORDERS
 from transinv.plots import save_figure
-from transinv.records import DATASET_DESCRIPTIONS
 
 _IMAGE_TITLES = ("class 0: rook at top-left", "class 1: rook at bottom-right")
 

@@ -18,8 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from transinv import paper_values
+from transinv.dataset_descriptions import DATASET_DESCRIPTIONS
 from transinv.plots import save_figure
-from transinv.records import DATASET_DESCRIPTIONS
 
 _STANDIN = "shift_photos_standin"
 _PROTOCOLS = ("faithful", "corrected")

@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from transinv.dataset_descriptions import DATASET_DESCRIPTIONS
 from transinv.plots import save_figure
-from transinv.records import DATASET_DESCRIPTIONS
 
 _TOTALS = {
     "total_output": "cell averages, with ReLU",

