@@ -13,9 +13,10 @@ RUN := PATH="$(BIN):$$PATH"
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml envs/requirements.lock
+$(VENV)/.installed: pyproject.toml envs/requirements.lock envs/requirements-nodeps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r envs/requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -r envs/requirements-nodeps.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -46,6 +47,7 @@ benchmark: install
 	$(RUN) $(BIN)/python benchmarks/plan_paper.py
 	$(RUN) $(BIN)/python benchmarks/loader_throughput.py
 	$(RUN) $(BIN)/python benchmarks/shift_precision.py
+	$(RUN) $(BIN)/python benchmarks/hardnet_throughput.py
 
 # After `make reproduce`: its wall time, idle core-time and where the job time went.
 benchmark-run: install
@@ -53,6 +55,6 @@ benchmark-run: install
 
 lock: install
 	head -n 3 envs/requirements.lock > envs/requirements.lock.new
-	$(BIN)/python -m pip freeze --exclude transinv >> envs/requirements.lock.new
+	$(BIN)/python -m pip freeze --exclude transinv --exclude mlxtend >> envs/requirements.lock.new
 	mv envs/requirements.lock.new envs/requirements.lock
 	$(BIN)/python envs/conda_env.py

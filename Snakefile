@@ -29,6 +29,8 @@ include: "workflow/rules/rook.smk"
 include: "workflow/rules/equivariance.smk"
 include: "workflow/rules/quadrant.smk"
 include: "workflow/rules/shift.smk"
+include: "workflow/rules/data_efficiency.smk"
+include: "workflow/rules/patch_matching.smk"
 include: "workflow/rules/aggregate.smk"
 
 

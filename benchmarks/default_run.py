@@ -85,7 +85,8 @@ def wall_minutes(logs: list[Path]) -> float:
 def job_times(run_dir: Path) -> pd.DataFrame:
     rows = [
         {"experiment": path.relative_to(run_dir / "results" / "benchmarks").parts[0],
-         "seconds": pd.read_csv(path, sep="\t")["s"].iloc[0]}
+         "seconds": (row := pd.read_csv(path, sep="\t").iloc[0])["s"],
+         "cpu_seconds": row["cpu_time"]}
         for path in (run_dir / "results" / "benchmarks").glob("*/**/*.tsv")
     ]  # fmt: skip
     if not rows:
@@ -105,7 +106,8 @@ def main() -> None:
     jobs = job_times(args.run_dir)
     per_experiment = jobs.groupby("experiment")["seconds"].agg(["count", "mean", "max", "sum"])
     per_experiment["sum"] = per_experiment["sum"] / 60
-    per_experiment.columns = ["jobs", "mean s/job", "longest s/job", "job-minutes"]
+    per_experiment["cpu"] = jobs.groupby("experiment")["cpu_seconds"].sum() / 60
+    per_experiment.columns = ["jobs", "mean s/job", "longest s/job", "job-minutes", "CPU-minutes"]
     body = "\n".join(
         [
             "## The default run (`make reproduce`, config/config.yaml)",
@@ -119,7 +121,8 @@ def main() -> None:
             "every core was busy (fewer jobs than cores: the end of the run, and the "
             "aggregation steps that wait for every training). Training jobs, from Snakemake's "
             "`benchmark:` files (the quick budget of a new experiment is a few CPU-minutes per "
-            "training: `longest s/job`):",
+            "training, `longest s/job`, or in all, `CPU-minutes`; data-writing jobs are not "
+            "counted):",
             "",
             per_experiment.reset_index().to_markdown(index=False, floatfmt=".1f"),
             *(["", args.note] if args.note else []),

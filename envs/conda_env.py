@@ -35,7 +35,11 @@ def pinned(lock: Path) -> list[str]:
 
 
 def render(lock: Path) -> str:
-    return HEADER + "".join(f"      - {requirement}\n" for requirement in pinned(lock))
+    """The lock's pins, then the no-deps extras beside it (with their dependencies here:
+    pip in a conda file takes no per-package --no-deps)."""
+    extras = lock.with_name("requirements-nodeps.txt")
+    requirements = pinned(lock) + (pinned(extras) if extras.exists() else [])
+    return HEADER + "".join(f"      - {requirement}\n" for requirement in requirements)
 
 
 if __name__ == "__main__":

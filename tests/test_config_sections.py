@@ -17,6 +17,10 @@ import yaml
 from snakemake.utils import update_config
 
 from conftest import REPO
+from transinv.experiments.data_efficiency_settings import (
+    DataEfficiencySettings,
+    PatchMatchingSettings,
+)
 from transinv.settings import (
     QuadrantSettings,
     RedGreenSettings,
@@ -37,6 +41,8 @@ SECTIONS: dict[str, type] = {
     "translation_1d": Translation1DSettings,
     "quadrant": QuadrantSettings,
     "shift": ShiftSettings,
+    "data_efficiency": DataEfficiencySettings,
+    "patch_matching": PatchMatchingSettings,
 }
 
 #: Top-level sections that are not an experiment's settings.
@@ -105,6 +111,8 @@ DEFAULT_SCALES = {
     "translation_1d": "paper",
     "quadrant": "quick",  # "reduced to a few minutes on 2 CPU cores"
     "shift": "quick",  # "reduced to a few CPU minutes per training"
+    "data_efficiency": "quick",  # "reduced to a few CPU minutes"
+    "patch_matching": "quick",  # "reduced to a few CPU minutes"
 }
 
 

@@ -117,6 +117,13 @@ def test_paper_config_plans(tmp_path: Path) -> None:
     # after one check of the dataset (which needs no data in place to be planned)
     assert counts["shift_train"] == "32"
     assert counts["shift_dataset"] == "1"
+    # Exp 4a: ResNet-50 S/F x 5 subset sizes, one faithful run and three corrected draws
+    # each, every draw listed by its own job; Exp 4b: HardNet S/F x 5 triplet counts
+    assert counts["data_efficiency_train"] == "40"
+    assert counts["data_efficiency_subset"] == "20"
+    assert counts["data_efficiency_selection"] == "2"
+    assert counts["patch_matching_train"] == "10"
+    assert counts["patch_matching_dataset"] == "1"
 
 
 def test_dvc_reads_metrics_and_plots(finished_run: Path, tmp_path: Path) -> None:

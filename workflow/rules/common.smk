@@ -20,7 +20,17 @@ shell.prefix(
 from transinv.borders import BORDER_NAMES
 from transinv.config import validate_config
 from transinv.datasets import PACKAGED_SUBSETS
-from transinv.experiments import quadrant, quadrant_budget, red_green, shift_budget
+from transinv.experiments import (
+    data_efficiency_budget,
+    quadrant,
+    quadrant_budget,
+    red_green,
+    shift_budget,
+)
+from transinv.experiments.data_efficiency_settings import (
+    DataEfficiencySettings,
+    PatchMatchingSettings,
+)
 from transinv.experiments.shift_variants import VARIANTS
 from transinv.identity import code_fingerprint, experiment_fingerprint
 from transinv.models.pretrained import IMAGENET_WEIGHTS
@@ -71,12 +81,16 @@ ROOK = from_mapping(RookSettings, config["rook"])
 TRANSLATION_1D = from_mapping(Translation1DSettings, config["translation_1d"])
 QUADRANT = from_mapping(QuadrantSettings, config["quadrant"])
 SHIFT = from_mapping(ShiftSettings, config["shift"])
+DATA_EFFICIENCY = from_mapping(DataEfficiencySettings, config["data_efficiency"])
+PATCH_MATCHING = from_mapping(PatchMatchingSettings, config["patch_matching"])
 SECTIONS = {
     "red_green": RED_GREEN,
     "rook": ROOK,
     "translation_1d": TRANSLATION_1D,
     "quadrant": QUADRANT,
     "shift": SHIFT,
+    "data_efficiency": DATA_EFFICIENCY,
+    "patch_matching": PATCH_MATCHING,
 }
 quadrant.check_inputs(QUADRANT, image_root_fetched=fetched_dataset(QUADRANT.image_root) is not None)
 for arch in quadrant.left_out(QUADRANT):
@@ -130,9 +144,21 @@ def gpus(experiment):
     return config["runtime"]["gpus"][experiment]
 
 
+class HowItRuns:
+    """A param that says how a job runs (data loading, checkpoint cadence), never what it
+    computes. Snakemake's params rerun trigger leaves out values that are not plain
+    Python data, so changing one reruns nothing; the shell command formats it as text."""
+
+    def __init__(self, flags):
+        self.flags = flags
+
+    def __str__(self):
+        return self.flags
+
+
 def loading_flags():
-    """CLI flags of the classification trainer's data loading and checkpoint cadence:
-    not params (no result depends on them), so changing them reruns nothing."""
+    """Param: the classification trainer's data loading and checkpoint cadence (no result
+    depends on them: changing them reruns nothing)."""
     runtime = config["runtime"]
     loading = runtime["data_loading"]
     flags = [f"--workers {loading['workers']}"]
@@ -141,7 +167,12 @@ def loading_flags():
     if loading["persistent_workers"] and loading["workers"] > 0:
         flags.append("--persistent-workers")
     flags.append(f"--checkpoint-minutes {runtime['checkpoint_minutes']}")
-    return " ".join(flags)
+    return HowItRuns(" ".join(flags))
+
+
+def checkpoint_flags():
+    """Param: the checkpoint cadence of a trainer without data loaders (reruns nothing)."""
+    return HowItRuns(f"--checkpoint-minutes {config['runtime']['checkpoint_minutes']}")
 
 
 def minutes_per_attempt(minutes):
@@ -299,28 +330,32 @@ def shift_subset_flag():
     return "" if subset is None else f"--class-subset {subset}"
 
 
-def shift_on_gpu():
+def on_gpu(experiment):
+    """Whether an experiment's training jobs run on a GPU."""
     runtime = config["runtime"]
     if runtime["device"] == "auto":
-        return gpus("shift") > 0
+        return gpus(experiment) > 0
     return runtime["device"].startswith("cuda")
 
 
-def shift_processes():
-    """Training processes on each node: one per GPU, one on a CPU."""
-    return max(1, gpus("shift"))
+def classifier_processes(experiment):
+    """Training processes of one classification job on each node: one per GPU, one on a CPU."""
+    return max(1, gpus(experiment))
 
 
-def shift_threads():
-    """Cores one Exp 3 job asks for (SLURM: --cpus-per-task): each training process, and
-    its loader workers, which must not starve a GPU. PyTorch itself runs one thread per
-    process: the cores are for decoding and augmenting images."""
-    return shift_processes() * (1 + config["runtime"]["data_loading"]["workers"])
+def classifier_threads(experiment):
+    """Cores one classification job asks for (SLURM: --cpus-per-task): each training
+    process, and its loader workers, which must not starve a GPU. PyTorch itself runs one
+    thread per process: the cores are for decoding and augmenting images."""
+    workers = config["runtime"]["data_loading"]["workers"]
+    return classifier_processes(experiment) * (1 + workers)
 
 
-def shift_mem_mb():
+def classifier_mem_mb(experiment):
     loading = config["runtime"]["data_loading"]
-    return shift_budget.memory_mb(shift_on_gpu(), shift_processes(), loading["workers"])
+    return shift_budget.memory_mb(
+        on_gpu(experiment), classifier_processes(experiment), loading["workers"]
+    )
 
 
 def shift_variant(wildcards):
@@ -330,8 +365,8 @@ def shift_variant(wildcards):
 def shift_job(wildcards):
     """Arguments of the budget functions for one Exp 3 job."""
     variant = shift_variant(wildcards)
-    processes = shift_processes() * config["runtime"]["nodes"]["shift"]
-    return (wildcards.arch, variant.border, variant.blur, SHIFT, shift_on_gpu(), processes)
+    processes = classifier_processes("shift") * config["runtime"]["nodes"]["shift"]
+    return (wildcards.arch, variant.border, variant.blur, SHIFT, on_gpu("shift"), processes)
 
 
 def shift_priority(wildcards):
@@ -343,6 +378,109 @@ def shift_runtime(wildcards, attempt):
     return shift_budget.runtime_minutes(*shift_job(wildcards)) * 2 ** (attempt - 1)
 
 
+DATA_EFFICIENCY_STANDIN_DIR = "resources/data_efficiency_standin"
+PHOTOTOUR_STANDIN_DIR = "resources/phototour_standin"
+PATCH_MATCHING_MANIFEST = "results/patch_matching/dataset.json"
+
+
+def data_efficiency_runs():
+    return [
+        f"results/data_efficiency/runs/{protocol}/{variant}/{size}/seed{seed}.json"
+        for protocol, variant, size, seed in DATA_EFFICIENCY.runs()
+    ]
+
+
+def data_efficiency_standin_settings():
+    """Param: the settings the digit stand-in is made from (and only those)."""
+    keys = sorted(DataEfficiencySettings.SOURCES | {"data_seed"})
+    return json.dumps({key: config["data_efficiency"][key] for key in keys}, sort_keys=True)
+
+
+def data_efficiency_list_settings():
+    """Param: what the image lists are drawn from (and only that)."""
+    return json.dumps(DATA_EFFICIENCY.list_settings(), sort_keys=True)
+
+
+def data_efficiency_data():
+    """Input: the stand-in folder; a real dataset is read in place (not an input, so a
+    plan works before it is there; its subset jobs check it before any training)."""
+    if DATA_EFFICIENCY.data_root is None:
+        return DATA_EFFICIENCY_STANDIN_DIR
+    return dataset_markers(DATA_EFFICIENCY.data_root)
+
+
+def data_efficiency_data_flags():
+    if DATA_EFFICIENCY.data_root is None:
+        return f"--data-root {DATA_EFFICIENCY_STANDIN_DIR} --stand-in"
+    return f"--data-root {DATA_EFFICIENCY.data_root}"
+
+
+def data_efficiency_job(wildcards):
+    processes = classifier_processes("data_efficiency")
+    processes *= config["runtime"]["nodes"]["data_efficiency"]
+    return (
+        wildcards.variant,
+        wildcards.size,
+        DATA_EFFICIENCY,
+        on_gpu("data_efficiency"),
+        processes,
+    )
+
+
+def data_efficiency_priority(wildcards):
+    return round(data_efficiency_budget.classifier_seconds(*data_efficiency_job(wildcards)))
+
+
+def data_efficiency_runtime(wildcards, attempt):
+    minutes = data_efficiency_budget.classifier_minutes(*data_efficiency_job(wildcards))
+    return minutes * 2 ** (attempt - 1)
+
+
+def patch_matching_runs():
+    return expand(
+        "results/patch_matching/runs/{variant}/triplets{n_triplets}/seed{seed}.json",
+        variant=PATCH_MATCHING.variants,
+        n_triplets=PATCH_MATCHING.triplet_counts,
+        seed=PATCH_MATCHING.seeds,
+    )
+
+
+def patch_matching_standin_settings():
+    keys = sorted(PatchMatchingSettings.SOURCES | {"data_seed"})
+    return json.dumps({key: config["patch_matching"][key] for key in keys}, sort_keys=True)
+
+
+def patch_matching_data():
+    """Input of a training: the stand-in folder, or the checked dataset's manifest."""
+    if PATCH_MATCHING.data_root is None:
+        return PHOTOTOUR_STANDIN_DIR
+    return PATCH_MATCHING_MANIFEST
+
+
+def patch_matching_data_flags():
+    if PATCH_MATCHING.data_root is None:
+        return f"--data-root {PHOTOTOUR_STANDIN_DIR} --stand-in"
+    return f"--data-root {PATCH_MATCHING.data_root}"
+
+
+def patch_matching_job(wildcards):
+    variant = VARIANTS[wildcards.variant]
+    return (variant.border, int(wildcards.n_triplets), PATCH_MATCHING, on_gpu("patch_matching"))
+
+
+def patch_matching_priority(wildcards):
+    return round(data_efficiency_budget.hardnet_seconds(*patch_matching_job(wildcards)))
+
+
+def patch_matching_runtime(wildcards, attempt):
+    minutes = data_efficiency_budget.hardnet_minutes(*patch_matching_job(wildcards))
+    return minutes * 2 ** (attempt - 1)
+
+
+def patch_matching_mem_mb(wildcards):
+    return data_efficiency_budget.hardnet_memory_mb(PATCH_MATCHING, on_gpu("patch_matching"))
+
+
 def all_run_records():
     return (
         red_green_runs()
@@ -350,12 +488,28 @@ def all_run_records():
         + ["results/translation_1d/run.json"]
         + quadrant_runs()
         + shift_runs()
+        + data_efficiency_runs()
+        + patch_matching_runs()
     )
 
 
 def final_targets():
-    figures = ["red_green", "rook", "border_maps", "translation_1d", "quadrant", "shift_curve"]
-    tables = ["red_green", "shift_diagonal", "shift_consistency"]
+    figures = [
+        "red_green",
+        "rook",
+        "border_maps",
+        "translation_1d",
+        "quadrant",
+        "shift_curve",
+        "data_efficiency",
+    ]
+    tables = [
+        "red_green",
+        "shift_diagonal",
+        "shift_consistency",
+        "data_efficiency",
+        "patch_matching",
+    ]
     return (
         ["results/summary.csv", "results/metrics.json", "results/config.yaml"]
         + expand("results/tables/{name}.{ext}", name=tables, ext=["tex", "csv"])

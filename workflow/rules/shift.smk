@@ -62,11 +62,11 @@ rule shift_train:
     priority: shift_priority
     conda:
         CONDA_ENV
-    threads: shift_threads()
+    threads: classifier_threads("shift")
     resources:
         gpu=gpus("shift"),
         nodes=config["runtime"]["nodes"]["shift"],
-        mem_mb=shift_mem_mb(),
+        mem_mb=classifier_mem_mb("shift"),
         runtime=shift_runtime,
     params:
         settings=job_settings("shift"),
@@ -74,7 +74,7 @@ rule shift_train:
         runtime=runtime_flags(),
         loading=loading_flags(),
         data=shift_data_flags(),
-        processes=shift_processes(),
+        processes=classifier_processes("shift"),
         checkpoint="results/checkpoints/shift/{protocol}/{arch}/{variant}/seed{seed}.pt",
     message:
         "Exp 3: training {wildcards.arch} {wildcards.variant}, {wildcards.protocol} protocol,"
