@@ -8,6 +8,7 @@ scale, precision and code produced it, and says so loudly when the data is a sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -198,40 +199,64 @@ def _footer_standin(table: pd.DataFrame, width: int, what: str) -> list[str]:
     ]
 
 
-def data_efficiency_latex(table: pd.DataFrame, rows: pd.DataFrame) -> str:
-    lines = _header(table, rows, "Exp 4a: top-1 (%) of ResNet S-Conv and F-Conv per subset size")
-    lines += [
+def _comparison_latex(
+    table: pd.DataFrame,
+    *,
+    group_by: list[str],
+    label_column: str,
+    key_header: tuple[str, str],
+    key_cell: Callable[[pd.Series], str],
+    metric: str,
+    digits: int,
+    paper_digits: int,
+) -> list[str]:
+    """The body both Exp 4 tables share: one block per group, one row per size or count,
+    S-Conv (ours, paper, difference), F-Conv, and F minus S (ours, paper)."""
+    lines = [
         "\\begin{tabular}{llrrrrrrr}",
         "\\toprule",
-        " & & & \\multicolumn{3}{c}{S-Conv top-1 (\\%)} & & \\multicolumn{2}{c}{F$-$S (pts)} \\\\",
+        f" & & & \\multicolumn{{3}}{{c}}{{S-Conv {metric}}} & & "
+        "\\multicolumn{2}{c}{F$-$S} \\\\",
         "\\cmidrule(lr){4-6}\\cmidrule(lr){8-9}",
-        "Protocol & Images/class & Seeds & Ours & Paper & $\\Delta$ & F-Conv & Ours & Paper \\\\",
+        f"{key_header[0]} & {key_header[1]} & Seeds & Ours & Paper & $\\Delta$ & F-Conv & Ours"
+        " & Paper \\\\",
         "\\midrule",
     ]
-    for index, ((protocol, dataset), block) in enumerate(
-        table.groupby(["protocol", "dataset"], sort=False)
-    ):
+    for index, (_, block) in enumerate(table.groupby(group_by, sort=False)):
         if index:
             lines.append("\\midrule")
-        label = protocol + (" (stand-in)" if dataset in STANDIN_DATASETS else "")
+        first = block.iloc[0]
+        label = first[label_column]
+        label += " (stand-in)" if first["dataset"] in STANDIN_DATASETS else ""
         for position, (_, row) in enumerate(block.iterrows()):
             n = int(row["n_seeds"])
-            lines.append(
-                " & ".join(
-                    [
-                        label if position == 0 else "",
-                        row["images_per_class"],
-                        str(n),
-                        _with_std(row["s_conv_mean"], row["s_conv_std"], n, 2),
-                        _number(row["paper_s_conv"], 2),
-                        _number(row["s_conv_diff"], 2, signed=True),
-                        _with_std(row["f_conv_mean"], row["f_conv_std"], n, 2),
-                        _with_std(row["f_minus_s"], row["f_minus_s_std"], n, 2, signed=True),
-                        _number(row["paper_f_minus_s"], 1, signed=True),
-                    ]
-                )
-                + " \\\\"
-            )
+            cells = [
+                label if position == 0 else "",
+                key_cell(row),
+                str(n),
+                _with_std(row["s_conv_mean"], row["s_conv_std"], n, digits),
+                _number(row["paper_s_conv"], digits),
+                _number(row["s_conv_diff"], digits, signed=True),
+                _with_std(row["f_conv_mean"], row["f_conv_std"], n, digits),
+                _with_std(row["f_minus_s"], row["f_minus_s_std"], n, digits, signed=True),
+                _number(row["paper_f_minus_s"], paper_digits, signed=True),
+            ]
+            lines.append(" & ".join(cells) + " \\\\")
+    return lines
+
+
+def data_efficiency_latex(table: pd.DataFrame, rows: pd.DataFrame) -> str:
+    lines = _header(table, rows, "Exp 4a: top-1 (%) of ResNet S-Conv and F-Conv per subset size")
+    lines += _comparison_latex(
+        table,
+        group_by=["protocol", "dataset"],
+        label_column="protocol",
+        key_header=("Protocol", "Images/class"),
+        key_cell=lambda row: str(row["images_per_class"]),
+        metric="top-1 (\\%)",
+        digits=2,
+        paper_digits=1,
+    )
     lines += _footer_standin(table, 9, "MNIST digits, a small ResNet")
     lines += [
         "\\bottomrule",
@@ -239,45 +264,23 @@ def data_efficiency_latex(table: pd.DataFrame, rows: pd.DataFrame) -> str:
         "% faithful: the authors' 50-per-class list, other sizes drawn once, epoch chosen on",
         "% the evaluation set; corrected: nested draws per seed, epoch chosen on held-out",
         "% training images. Ours: mean $\\pm$ population std over seeds; F$-$S paired by seed.",
-        "% Paper: the data-efficiency figure (PROTOCOLS §6; F$-$S read off its bars).",
+        "% Paper: the data-efficiency figure (PROTOCOLS §6; F$-$S read off its bars, in points).",
     ]
     return "\n".join(lines) + "\n"
 
 
 def patch_matching_latex(table: pd.DataFrame, rows: pd.DataFrame) -> str:
     lines = _header(table, rows, "Exp 4b: FPR95 of HardNet S-Conv and F-Conv per triplet count")
-    lines += [
-        "\\begin{tabular}{llrrrrrrr}",
-        "\\toprule",
-        " & & & \\multicolumn{3}{c}{S-Conv FPR95} & & \\multicolumn{2}{c}{F$-$S} \\\\",
-        "\\cmidrule(lr){4-6}\\cmidrule(lr){8-9}",
-        "Test set & Triplets & Seeds & Ours & Paper & $\\Delta$ & F-Conv & Ours & Paper \\\\",
-        "\\midrule",
-    ]
-    for index, ((dataset, test_set), block) in enumerate(
-        table.groupby(["dataset", "test_set"], sort=False)
-    ):
-        if index:
-            lines.append("\\midrule")
-        label = test_set + (" (stand-in)" if dataset in STANDIN_DATASETS else "")
-        for position, (_, row) in enumerate(block.iterrows()):
-            n = int(row["n_seeds"])
-            lines.append(
-                " & ".join(
-                    [
-                        label if position == 0 else "",
-                        f"{int(row['n_triplets']):,}".replace(",", "\\,"),
-                        str(n),
-                        _with_std(row["s_conv_mean"], row["s_conv_std"], n, 3),
-                        _number(row["paper_s_conv"], 3),
-                        _number(row["s_conv_diff"], 3, signed=True),
-                        _with_std(row["f_conv_mean"], row["f_conv_std"], n, 3),
-                        _with_std(row["f_minus_s"], row["f_minus_s_std"], n, 3, signed=True),
-                        _number(row["paper_f_minus_s"], 4, signed=True),
-                    ]
-                )
-                + " \\\\"
-            )
+    lines += _comparison_latex(
+        table,
+        group_by=["dataset", "test_set"],
+        label_column="test_set",
+        key_header=("Test set", "Triplets"),
+        key_cell=lambda row: f"{int(row['n_triplets']):,}".replace(",", "\\,"),
+        metric="FPR95",
+        digits=3,
+        paper_digits=4,
+    )
     lines += _footer_standin(table, 9, "patches of photographs in PhotoTour's layout")
     lines += [
         "\\bottomrule",
