@@ -13,14 +13,12 @@ machine state; F-Conv's cost is given against S-Conv's in the same mode.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import pandas as pd
 import torch
 
 from _report import update_section
-from shift_precision import modes
+from shift_precision import median_step_seconds, modes
 from transinv.models.hardnet import hardnet
 from transinv.patch_triplets import hardest_in_batch_triplet_loss
 from transinv.training import autocast
@@ -39,11 +37,8 @@ def patches_per_second(
     )
     scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16" and device.type == "cuda")
     patches = torch.randn(2 * batch, 1, 32, 32, device=device).to(memory_format=memory_format)
-    times = []
-    for step in range(steps + 1):  # the first step warms up (allocator, kernel choice)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
+
+    def step() -> None:
         optimizer.zero_grad(set_to_none=True)
         with autocast(device, amp):
             described = model(patches)
@@ -52,11 +47,8 @@ def patches_per_second(
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        if step:
-            times.append(time.perf_counter() - start)
-    return 2 * batch / statistics.median(times)
+
+    return 2 * batch / median_step_seconds(step, steps, device)
 
 
 def main() -> None:

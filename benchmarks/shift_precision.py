@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 
 import pandas as pd
 import torch
@@ -40,6 +41,22 @@ def modes(device: torch.device) -> list[tuple[str, str | bool, bool]]:
     ]
 
 
+def median_step_seconds(step: Callable[[], None], steps: int, device: torch.device) -> float:
+    """Median wall time of ``step`` over ``steps`` runs after one warm-up (allocator, kernel
+    choice), synchronised on CUDA so the time is the GPU's, not the launch's."""
+    times = []
+    for index in range(steps + 1):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        if index:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def images_per_second(
     border: str, amp: str | bool, channels_last: bool, batch: int, steps: int, device: torch.device
 ) -> float:
@@ -51,22 +68,16 @@ def images_per_second(
     scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16" and device.type == "cuda")
     images = torch.randn(batch, 3, 224, 224, device=device).to(memory_format=memory_format)
     labels = torch.randint(0, NUM_CLASSES, (batch,), device=device)
-    times = []
-    for step in range(steps + 1):  # the first step warms up (allocator, kernel choice)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
+
+    def step() -> None:
         optimizer.zero_grad(set_to_none=True)
         with autocast(device, amp):
             loss = nn.functional.cross_entropy(model(images), labels)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        if step:
-            times.append(time.perf_counter() - start)
-    return batch / statistics.median(times)
+
+    return batch / median_step_seconds(step, steps, device)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -84,6 +85,19 @@ class ClassifierOutcome:
     history: list[dict[str, float]]  # per epoch: epoch, lr, train_loss, selection_top1, seconds
     epochs_trained: int  # epochs run by this invocation (a resumed partial epoch counts)
     resumed_from: dict[str, int] | None  # {"epoch": completed epochs, "step": steps into the next}
+
+    def details(self) -> dict[str, Any]:
+        """What a run record keeps of the training: its course, where it resumed, and on
+        how many processes it ran."""
+        return {
+            "best_epoch": self.best_epoch,
+            "best_selection_top1": self.best_selection_top1,
+            "history": self.history,
+            "epochs_trained": self.epochs_trained,
+            "resumed_from": self.resumed_from,
+            # the launcher's count: the process group is gone once training returns
+            "processes": int(os.environ.get("WORLD_SIZE", "1")),
+        }
 
 
 def recipe_from(settings: Any, runtime: Any) -> Recipe:

@@ -66,6 +66,29 @@ def _variant_stats(group: pd.DataFrame, variant: str) -> tuple[float, float, int
     return float(values.mean()), float(values.std(ddof=0)), int(values.count())
 
 
+def _comparison(group: pd.DataFrame, paper: tuple[float, float] | None) -> dict[str, object]:
+    """The columns both Exp 4 tables share: S-Conv and F-Conv over seeds, F minus S, and the
+    paper's (S-Conv, F minus S) where comparable (None: not the paper's data or point)."""
+    s_mean, s_std, s_n = _variant_stats(group, "s_conv")
+    f_mean, f_std, f_n = _variant_stats(group, "f_conv")
+    diff, diff_std = _difference(group)
+    nan = float("nan")
+    return {
+        "s_conv_mean": s_mean,
+        "s_conv_std": s_std,
+        "f_conv_mean": f_mean,
+        "f_conv_std": f_std,
+        "f_minus_s": diff,
+        "f_minus_s_std": diff_std,
+        "n_seeds": max(s_n, f_n),
+        "paper_s_conv": nan if paper is None else paper[0],
+        "paper_f_minus_s": nan if paper is None else paper[1],
+        "s_conv_diff": nan if paper is None else s_mean - paper[0],
+        "scale": _joined(group["scale"]),
+        "precision": _joined(group["precision"]),
+    }
+
+
 def data_efficiency_table(summary: pd.DataFrame) -> pd.DataFrame:
     """One row per protocol, dataset and subset size: S-Conv and F-Conv top-1 (mean and
     population std over seeds), F minus S, and the paper's figure values."""
@@ -75,28 +98,14 @@ def data_efficiency_table(summary: pd.DataFrame) -> pd.DataFrame:
     for (protocol, dataset, size), group in runs.groupby(
         ["protocol", "dataset", "images_per_class"], sort=False
     ):
-        s_mean, s_std, s_n = _variant_stats(group, "s_conv")
-        f_mean, f_std, f_n = _variant_stats(group, "f_conv")
-        diff, diff_std = _difference(group)
         paper = paper_values.DATA_EFFICIENCY.get(None if size == FULL else int(size))
-        comparable = dataset not in STANDIN_DATASETS and paper is not None
+        paper = None if dataset in STANDIN_DATASETS else paper
         rows.append(
             {
                 "protocol": protocol,
                 "dataset": dataset,
                 "images_per_class": size,
-                "s_conv_mean": s_mean,
-                "s_conv_std": s_std,
-                "f_conv_mean": f_mean,
-                "f_conv_std": f_std,
-                "f_minus_s": diff,
-                "f_minus_s_std": diff_std,
-                "n_seeds": max(s_n, f_n),
-                "paper_s_conv": paper[0] if comparable else float("nan"),
-                "paper_f_minus_s": paper[1] if comparable else float("nan"),
-                "s_conv_diff": s_mean - paper[0] if comparable else float("nan"),
-                "scale": _joined(group["scale"]),
-                "precision": _joined(group["precision"]),
+                **_comparison(group, paper),
             }
         )
     table = pd.DataFrame(rows)
@@ -119,28 +128,14 @@ def patch_matching_table(summary: pd.DataFrame) -> pd.DataFrame:
     for (dataset, test_set, n_triplets), group in runs.groupby(
         ["dataset", "test_set", "n_triplets"], sort=False
     ):
-        s_mean, s_std, s_n = _variant_stats(group, "s_conv")
-        f_mean, f_std, f_n = _variant_stats(group, "f_conv")
-        diff, diff_std = _difference(group)
         paper = paper_values.PATCH_MATCHING.get(int(n_triplets))
-        comparable = dataset not in STANDIN_DATASETS and paper is not None
+        paper = None if dataset in STANDIN_DATASETS else paper
         rows.append(
             {
                 "dataset": dataset,
                 "test_set": test_set,
                 "n_triplets": int(n_triplets),
-                "s_conv_mean": s_mean,
-                "s_conv_std": s_std,
-                "f_conv_mean": f_mean,
-                "f_conv_std": f_std,
-                "f_minus_s": diff,
-                "f_minus_s_std": diff_std,
-                "n_seeds": max(s_n, f_n),
-                "paper_s_conv": paper[0] if comparable else float("nan"),
-                "paper_f_minus_s": paper[1] if comparable else float("nan"),
-                "s_conv_diff": s_mean - paper[0] if comparable else float("nan"),
-                "scale": _joined(group["scale"]),
-                "precision": _joined(group["precision"]),
+                **_comparison(group, paper),
             }
         )
     table = pd.DataFrame(rows)

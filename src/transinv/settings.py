@@ -56,9 +56,12 @@ class Section:
 
     def for_job(self, **job: Any) -> dict[str, Any]:
         """What one job depends on: every field but the grid's. ``job`` holds the job's own
-        grid values (wildcards); sections whose jobs read only part of a field narrow it."""
+        grid values (wildcards); sections whose jobs read only part of a field narrow it.
+        A section reading a real dataset (``data_root`` set) reads none of the stand-in
+        fields in ``SOURCES``: changing what a job never reads must not rerun it."""
         del job  # most sections' jobs read every non-grid field whole
-        return {k: v for k, v in as_dict(self).items() if k not in self.GRID}
+        unused = self.GRID | (self.SOURCES if getattr(self, "data_root", None) else frozenset())
+        return {k: v for k, v in as_dict(self).items() if k not in unused}
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,12 @@ class QuadrantSettings(Section):
         return values
 
 
+#: The stand-in's shape: what it is made of, not how a run is done.
+STANDIN_FIELDS = frozenset(
+    {"standin_classes", "standin_train_per_class", "standin_val_per_class", "standin_tile_px"}
+)
+
+
 @dataclass(frozen=True)
 class ShiftSettings(Section):
     """Exp 3, sensitivity to image shifts (PROTOCOLS §5): ResNets x four variants.
@@ -163,6 +172,7 @@ class ShiftSettings(Section):
     """
 
     GRID: ClassVar[frozenset[str]] = frozenset({"protocols", "architectures", "variants", "seeds"})
+    SOURCES: ClassVar[frozenset[str]] = STANDIN_FIELDS
 
     protocols: tuple[str, ...] = ("faithful", "corrected")
     architectures: tuple[str, ...] = ("resnet18", "resnet34", "resnet50", "resnet101")
@@ -192,17 +202,11 @@ class ShiftSettings(Section):
     eval_batch_size: int = 256
 
     def for_job(self, **job: Any) -> dict[str, Any]:
-        """A job on a real dataset reads no stand-in field, and a stand-in job no class
-        subset: changing what a job never reads must not rerun it."""
+        """A stand-in job reads no class subset (and a real one no stand-in field)."""
         values = super().for_job()
-        unused = STANDIN_FIELDS if self.data_root is not None else {"class_subset"}
-        return {k: v for k, v in values.items() if k not in unused}
-
-
-#: The stand-in's shape: what it is made of, not how a run is done.
-STANDIN_FIELDS = frozenset(
-    {"standin_classes", "standin_train_per_class", "standin_val_per_class", "standin_tile_px"}
-)
+        if self.data_root is None:
+            values.pop("class_subset")
+        return values
 
 
 def job_settings_json(settings: Section, **job: Any) -> str:
@@ -217,9 +221,7 @@ GRID_FIELDS = frozenset({"protocols", "borders", "seeds", "architectures", "init
 #: Fields that say *where* inputs are found. What they gave is reported elsewhere (a
 #: record's ``dataset`` column; the weights named in its settings), so they never make
 #: a run "quick": the paper protocol on a cluster's ImageNet copy is still the paper's.
-SOURCE_FIELDS = frozenset(
-    {"image_root", "standin", "pretrained_weights", "images", "data_root"} | STANDIN_FIELDS
-)
+SOURCE_FIELDS = frozenset({"image_root", "standin", "pretrained_weights", "images", "data_root"})
 
 
 def protocol_scale(settings: Any) -> str:

@@ -45,15 +45,19 @@ def subset_source(protocol: str, size: int | None, seed: int, stand_in: bool) ->
     return f"drawn nested (each size inside the next), seed {seed}"
 
 
+def _split(root: Path, split: str, classes: tuple[str, ...]) -> list[Sample]:
+    return ImageFolderSplit(root, split, classes, eval_transform(1, 1)).samples
+
+
 def _training_pool(
     root: Path, protocol: str, settings: DataEfficiencySettings
 ) -> tuple[tuple[str, ...], list[Sample], list[Sample]]:
-    """Classes, the images subsets are drawn from, and the images the epoch is chosen on."""
+    """Classes, the images subsets are drawn from, and the held-out images (corrected;
+    none under the faithful protocol, which chooses the epoch on the evaluation set)."""
     classes = class_names(root, None)
-    train = ImageFolderSplit(root, "train", classes, eval_transform(1, 1)).samples
+    train = _split(root, "train", classes)
     if protocol == "faithful":
-        evaluation = ImageFolderSplit(root, "val", classes, eval_transform(1, 1)).samples
-        return classes, train, evaluation
+        return classes, train, []
     kept, held_out = hold_out(train, settings.holdout_per_class, settings.data_seed)
     return classes, kept, held_out
 
@@ -105,6 +109,10 @@ def write_selection(
 ) -> int:
     """Write the list of images the epoch is chosen on: the evaluation set (faithful) or
     the held-out training images (corrected)."""
-    classes, _, selection = _training_pool(root, protocol, settings)
+    if protocol == "faithful":
+        classes = class_names(root, None)
+        selection = _split(root, "val", classes)
+    else:
+        classes, _, selection = _training_pool(root, protocol, settings)
     write_subset_csv(output, selection, root, classes)
     return len(selection)

@@ -67,11 +67,9 @@ class DataEfficiencySettings(Section):
     eval_batch_size: int = 256
 
     def for_job(self, **job: Any) -> dict[str, Any]:
-        """A job on a real dataset reads no stand-in field, and a faithful job holds no
-        images out: changing what a job never reads reruns nothing."""
+        """A faithful job holds no images out: changing what a job never reads reruns
+        nothing (a real-data job reads no stand-in field either: :meth:`Section.for_job`)."""
         values = super().for_job()
-        if self.data_root is not None:
-            values = {k: v for k, v in values.items() if k not in self.SOURCES}
         if job.get("protocol") == "faithful":
             values.pop("holdout_per_class")
         return values
@@ -145,9 +143,3 @@ class PatchMatchingSettings(Section):
     min_negative_distance: float = 0.008
     dropout: float = 0.3
     test_batch_size: int = 256
-
-    def for_job(self, **job: Any) -> dict[str, Any]:
-        values = super().for_job()
-        if self.data_root is not None:
-            values = {k: v for k, v in values.items() if k not in self.SOURCES}
-        return values

@@ -21,7 +21,6 @@ The two protocols:
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,11 +196,6 @@ def run(
             "selection": len(data.selection),
             "evaluation": len(data.evaluation),
         },
-        "best_epoch": outcome.best_epoch,
-        "best_selection_top1": outcome.best_selection_top1,
-        "history": outcome.history,
-        "epochs_trained": outcome.epochs_trained,
-        "resumed_from": outcome.resumed_from,
-        "processes": int(os.environ.get("WORLD_SIZE", "1")),
+        **outcome.details(),
     }
     return job.done(record)
