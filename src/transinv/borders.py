@@ -20,6 +20,14 @@ Border names (``<extent>_<mode>``, plus ``valid``):
 ``full_circular``
     What the authors' ``cir`` setting computes on modern PyTorch (circular padding
     ``k - 1`` per side). Offered so that the version-dependent row can be shown.
+
+Video models (3D convolutions over time x height x width) take a border per axis,
+because the authors' F-Conv video nets grow the map in space but keep time at its size
+(``("same_zero", "full_zero", "full_zero")``), and a later variant grows time as well.
+:data:`BorderSpec3d` is one border name for all three axes or a (T, H, W) triple;
+:func:`conv3d`, :class:`BorderPad3d`, :func:`max_pool3d` and :func:`shortcut_pad3d`
+take the 3D counterparts of the 2D helpers' decisions, axis by axis, from the same
+:class:`Border` objects.
 """
 
 from __future__ import annotations
@@ -391,3 +399,188 @@ class BlurPool(nn.Module):
             f"channels={self.channels}, filter_size={self.filter_size}, "
             f"stride={self.stride}, pad_type={self.pad_type}"
         )
+
+
+# --- 3D (video) convolutions ------------------------------------------------------------------
+
+#: One border for the time, height and width axes, or one per axis in (T, H, W) order.
+BorderSpec3d = str | Border | tuple[str | Border, str | Border, str | Border]
+
+Triple = tuple[int, int, int]
+
+
+def resolve_borders3d(spec: BorderSpec3d) -> tuple[Border, Border, Border]:
+    """Turn a 3D border spec into one :class:`Border` per axis, (T, H, W).
+
+    A single name applies to all three axes, so a 3D model's config stays one string
+    unless an axis really is treated differently.
+    """
+    if isinstance(spec, str | Border):
+        resolved = spec if isinstance(spec, Border) else resolve_border(spec)
+        return (resolved, resolved, resolved)
+    if not isinstance(spec, tuple) or len(spec) != 3:
+        raise ValueError(
+            f"a 3D border is one border or a (T, H, W) triple of borders, got {spec!r}; "
+            f"valid border types are: {', '.join(BORDER_NAMES)}"
+        )
+    t, h, w = (item if isinstance(item, Border) else resolve_border(item) for item in spec)
+    return (t, h, w)
+
+
+def _triple(value: int | tuple[int, ...], what: str) -> Triple:
+    """An int or a 3-tuple as a (T, H, W) triple, so per-axis code never special-cases ints."""
+    if isinstance(value, int):
+        return (value, value, value)
+    if len(value) != 3:
+        raise ValueError(f"a 3D {what} is an int or a (T, H, W) triple, got {value!r}")
+    return (int(value[0]), int(value[1]), int(value[2]))
+
+
+def _pad_amounts3d(
+    borders: tuple[Border, Border, Border], kernel_size: Triple
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """(before, after) per axis, (T, H, W)."""
+    t, h, w = (border.pad_amounts(size) for border, size in zip(borders, kernel_size, strict=True))
+    return (t, h, w)
+
+
+def pad3d(
+    x: torch.Tensor, border: BorderSpec3d, kernel_size: int | tuple[int, int, int]
+) -> torch.Tensor:
+    """Pad the last three axes of ``x`` as a 3D convolution with ``border`` would.
+
+    Axes with the same fill are padded by one ``F.pad`` call; where the fills differ
+    the axes are padded one after another in (T, H, W) order, so a corner takes the fill
+    of the last axis padded. Circular padding wraps ``before``/``after`` pixels per side
+    (the ``same_circular`` / ``full_circular`` meanings, independent of PyTorch version).
+    """
+    borders = resolve_borders3d(border)
+    amounts = _pad_amounts3d(borders, _triple(kernel_size, "kernel size"))
+    modes = {b.mode for b, amount in zip(borders, amounts, strict=True) if sum(amount)}
+    if not modes:
+        return x
+    if len(modes) == 1:
+        (mode,) = modes
+        (tb, ta), (hb, ha), (wb, wa) = amounts
+        return F.pad(x, (wb, wa, hb, ha, tb, ta), mode="constant" if mode == "zeros" else mode)
+    for axis, (resolved, (before, after)) in enumerate(zip(borders, amounts, strict=True)):
+        if before + after == 0:
+            continue
+        pads = [0] * 6
+        pads[4 - 2 * axis], pads[5 - 2 * axis] = before, after
+        mode = "constant" if resolved.mode == "zeros" else resolved.mode
+        x = F.pad(x, tuple(pads), mode=mode)
+    return x
+
+
+class BorderPad3d(nn.Module):
+    """Pads the last three axes as a 3D convolution of ``kernel_size`` with ``border`` would."""
+
+    def __init__(self, border: BorderSpec3d, kernel_size: int | tuple[int, int, int]) -> None:
+        super().__init__()
+        self.borders = resolve_borders3d(border)
+        self.kernel_size = _triple(kernel_size, "kernel size")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return pad3d(x, self.borders, self.kernel_size)
+
+    def extra_repr(self) -> str:
+        names = ", ".join(b.name for b in self.borders)
+        return f"borders=({names}), kernel_size={self.kernel_size}"
+
+
+class PaddedConv3d(nn.Conv3d):
+    """A 3D convolution that pads its input explicitly with :func:`pad3d`.
+
+    Used for what ``nn.Conv3d``'s own ``padding`` cannot say exactly: circular, reflect
+    or replicate fills, a different fill per axis, or the asymmetric pad of an even
+    kernel. Parameters and state-dict keys are those of :class:`torch.nn.Conv3d`, so
+    weights move freely between this and a plain ``Conv3d``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Triple,
+        borders: tuple[Border, Border, Border],
+        *,
+        stride: Triple = (1, 1, 1),
+        bias: bool = True,
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, bias=bias)
+        self.borders = borders
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(pad3d(x, self.borders, _triple(self.kernel_size, "kernel size")))
+
+    def extra_repr(self) -> str:
+        names = ", ".join(b.name for b in self.borders)
+        return f"{super().extra_repr()}, borders=({names})"
+
+
+def conv3d(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int | tuple[int, int, int],
+    border: BorderSpec3d,
+    *,
+    stride: int | tuple[int, int, int] = 1,
+    bias: bool = True,
+) -> nn.Conv3d:
+    """A 3D convolution whose border handling, per axis, comes from ``border``.
+
+    Symmetric zero pads (any mix of ``valid``, ``same_zero`` and ``full_zero`` with odd
+    kernels) use ``nn.Conv3d``'s fused ``padding``; everything else is a
+    :class:`PaddedConv3d`. Either way the result is an ``nn.Conv3d`` with the usual
+    ``weight``/``bias`` keys.
+    """
+    borders = resolve_borders3d(border)
+    kernel = _triple(kernel_size, "kernel size")
+    strides = _triple(stride, "stride")
+    amounts = _pad_amounts3d(borders, kernel)
+    fused = all(
+        before == after and (resolved.mode == "zeros" or before == 0)
+        for resolved, (before, after) in zip(borders, amounts, strict=True)
+    )
+    if fused:
+        padding = (amounts[0][0], amounts[1][0], amounts[2][0])
+        return nn.Conv3d(
+            in_channels, out_channels, kernel, stride=strides, padding=padding, bias=bias
+        )
+    return PaddedConv3d(in_channels, out_channels, kernel, borders, stride=strides, bias=bias)
+
+
+def max_pool3d(kernel_size: int, stride: int, border: BorderSpec3d) -> nn.Module:
+    """A 3D max pool padded, per axis, as a convolution with ``border`` would be.
+
+    Symmetric zero pads that the pool can take itself (at most half the kernel) use
+    ``nn.MaxPool3d``'s ``padding``: PyTorch fills it with -inf, which gives the same
+    maxima as zeros on the non-negative maps after a ReLU, and is what the 3D-ResNets'
+    stem pool does (``MaxPool3d(3, stride=2, padding=1)``, i.e. ``"same_zero"``, kept
+    unchanged by the authors' F-Conv video models). Anything else is padded explicitly
+    first.
+    """
+    borders = resolve_borders3d(border)
+    kernel = _triple(kernel_size, "kernel size")
+    amounts = _pad_amounts3d(borders, kernel)
+    if all(
+        before == after and (resolved.mode == "zeros" or before == 0) and 2 * before <= size
+        for resolved, (before, after), size in zip(borders, amounts, kernel, strict=True)
+    ):
+        padding = (amounts[0][0], amounts[1][0], amounts[2][0])
+        return nn.MaxPool3d(kernel, stride=stride, padding=padding)
+    return nn.Sequential(BorderPad3d(borders, kernel), nn.MaxPool3d(kernel, stride=stride))
+
+
+def shortcut_pad3d(x: torch.Tensor, pixels: tuple[int, int, int]) -> torch.Tensor:
+    """Zero-pad a 5D residual identity by (T, H, W) ``pixels`` per side (negative: centre-crop).
+
+    The 3D counterpart of :func:`shortcut_pad`: F-Conv video blocks grow their conv path
+    by different amounts per axis (time may keep its size), and the identity must match
+    it while staying centre-aligned.
+    """
+    t, h, w = pixels
+    if t == h == w == 0:
+        return x
+    return F.pad(x, (w, w, h, h, t, t))
