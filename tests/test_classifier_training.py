@@ -176,3 +176,68 @@ def test_sigterm_mid_epoch_then_rerun_gives_the_uninterrupted_weights(tree: Path
         assert {k: v for k, v in ours.items() if k != "seconds"} == {
             k: v for k, v in theirs.items() if k != "seconds"
         }
+
+
+#: High enough that the selection loss rises in some epoch of five, so the lr is cut.
+LR_PLATEAU = 2.0
+
+
+def _train_plateau(root: Path, checkpoint: Path, epochs: int):
+    """The video recipe's trainer settings: dampened SGD, plateau schedule, last epoch kept."""
+    seed_everything(0)
+    model = SmallNet(3)
+    train_set, selection_set = _sets(root)
+    plateau = replace(
+        recipe(epochs, 8, 0),
+        lr=LR_PLATEAU,
+        dampening=0.9,
+        schedule="plateau",
+        plateau_patience=0,
+        plateau_factor=0.5,
+        keep="last",
+    )
+    outcome = train_classifier(
+        model,
+        train_set,
+        selection_set,
+        plateau,
+        checkpoint_path=checkpoint,
+        device=torch.device("cpu"),
+        seed=1,
+        run_key="plateau",
+    )
+    return outcome, model
+
+
+def test_plateau_schedule_follows_the_selection_loss_and_keeps_the_last_epoch(
+    tree: Path, tmp_path: Path
+) -> None:
+    outcome, model = _train_plateau(tree, tmp_path / "straight.pt", epochs=5)
+    history = outcome.history
+    best, rate = float("inf"), LR_PLATEAU
+    for epoch in history:
+        assert epoch["lr"] == pytest.approx(rate)
+        assert 0.0 <= epoch["train_top1"] <= 100.0 and epoch["selection_loss"] > 0
+        if epoch["selection_loss"] < best * (1 - 1e-4):
+            best = epoch["selection_loss"]
+        else:  # patience 0: every epoch that does not improve halves the next epoch's lr
+            rate *= 0.5
+    assert rate < LR_PLATEAU, "the lr was never cut: the test no longer tests the schedule"
+    assert outcome.best_epoch == 5 and outcome.best_selection_top1 == history[-1]["selection_top1"]
+    assert all(torch.equal(outcome.best_state[k], v) for k, v in model.state_dict().items())
+
+    resumed_path = tmp_path / "resumed.pt"
+    _train_plateau(tree, resumed_path, epochs=2)
+    resumed, _ = _train_plateau(tree, resumed_path, epochs=5)
+    assert resumed.resumed_from == {"epoch": 2, "step": 0}
+    for ours, theirs in zip(resumed.history, history, strict=True):
+        assert {k: v for k, v in ours.items() if k != "seconds"} == {
+            k: v for k, v in theirs.items() if k != "seconds"
+        }
+
+
+def test_unknown_schedule_or_kept_epoch_is_refused() -> None:
+    with pytest.raises(ValueError, match="valid schedules are: step, plateau"):
+        replace(recipe(1, 8, 0), schedule="cosine")
+    with pytest.raises(ValueError, match="valid choices are: best, last"):
+        replace(recipe(1, 8, 0), keep="first")

@@ -54,11 +54,21 @@ from transinv.training import (
 log = logging.getLogger(__name__)
 
 
+SCHEDULES = ("step", "plateau")
+KEEP_EPOCHS = ("best", "last")
+
+
 @dataclass(frozen=True)
 class Recipe:
     """How to train. The authors' ImageNet recipe: 90 epochs, global batch 256, SGD with
     lr 0.1, momentum 0.9 and weight decay 1e-4, lr x0.1 every 30 epochs, BatchNorm
-    statistics per process (no SyncBatchNorm)."""
+    statistics per process (no SyncBatchNorm), the epoch with the best selection top-1 kept.
+
+    Their video recipe (Exp 5) differs only in fields with defaults here: dampening 0.9,
+    the lr cut by ``plateau_factor`` once the selection loss has not fallen for
+    ``plateau_patience`` epochs (``schedule="plateau"``, PyTorch's ReduceLROnPlateau as
+    theirs), and the last epoch's weights used (``keep="last"``: their code kept no best).
+    """
 
     epochs: int
     batch_size: int  # global, across all processes; per process: batch_size // world size
@@ -73,16 +83,32 @@ class Recipe:
     checkpoint_minutes: float  # also checkpoint inside an epoch this often (0: every step)
     sync_batchnorm: bool
     eval_batch_size: int
+    dampening: float = 0.0
+    schedule: str = "step"
+    plateau_patience: int = 10
+    plateau_factor: float = 0.1
+    keep: str = "best"
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"unknown schedule {self.schedule!r}; valid schedules are: {', '.join(SCHEDULES)}"
+            )
+        if self.keep not in KEEP_EPOCHS:
+            raise ValueError(
+                f"unknown epoch to keep {self.keep!r}; valid choices are: {', '.join(KEEP_EPOCHS)}"
+            )
 
 
 @dataclass
 class ClassifierOutcome:
     """What a run produced; the same on every rank."""
 
-    best_state: dict[str, torch.Tensor]  # CPU weights of the epoch with the best selection top-1
+    best_state: dict[str, torch.Tensor]  # CPU weights of the epoch kept (``Recipe.keep``)
     best_epoch: int  # 1-based
     best_selection_top1: float
-    history: list[dict[str, float]]  # per epoch: epoch, lr, train_loss, selection_top1, seconds
+    # per epoch: epoch, lr, train_loss, train_top1, selection_top1, selection_loss, seconds
+    history: list[dict[str, float]]
     epochs_trained: int  # epochs run by this invocation (a resumed partial epoch counts)
     resumed_from: dict[str, int] | None  # {"epoch": completed epochs, "step": steps into the next}
 
@@ -106,20 +132,26 @@ def recipe_from(settings: Any, runtime: Any) -> Recipe:
     Every classification experiment names its recipe fields as :class:`Recipe` does, and
     the runtime holds the loading and checkpoint cadence; one place maps both.
     """
+    optional = {
+        name: getattr(settings, name)
+        for name in ("dampening", "schedule", "plateau_patience", "plateau_factor", "keep")
+        if hasattr(settings, name)
+    }
     return Recipe(
         epochs=settings.epochs,
         batch_size=settings.batch_size,
         lr=settings.lr,
         momentum=settings.momentum,
         weight_decay=settings.weight_decay,
-        lr_step_epochs=settings.lr_step_epochs,
-        lr_gamma=settings.lr_gamma,
+        lr_step_epochs=getattr(settings, "lr_step_epochs", settings.epochs),
+        lr_gamma=getattr(settings, "lr_gamma", 1.0),
         num_workers=runtime.workers,
         pin_memory=runtime.pin_memory,
         persistent_workers=runtime.persistent_workers,
         checkpoint_minutes=runtime.checkpoint_minutes,
         sync_batchnorm=settings.sync_batchnorm,
         eval_batch_size=settings.eval_batch_size,
+        **optional,
     )
 
 
@@ -129,12 +161,15 @@ def epoch_logger(epochs: int, logger: logging.Logger = log) -> Callable[[dict[st
 
     def report(epoch: dict[str, float]) -> None:
         logger.info(
-            "epoch %d/%d: lr %.0e, train loss %.4f, selection top-1 %.2f%% (%.0fs)",
+            "epoch %d/%d: lr %.0e, train loss %.4f, train top-1 %.2f%%, "
+            "selection top-1 %.2f%%, selection loss %.4f (%.0fs)",
             epoch["epoch"],
             epochs,
             epoch["lr"],
             epoch["train_loss"],
+            epoch["train_top1"],
             epoch["selection_top1"],
+            epoch["selection_loss"],
             epoch["seconds"],
         )
 
@@ -204,7 +239,6 @@ def _sum_across_ranks(values: list[float], device: torch.device) -> list[float]:
     return total.tolist()
 
 
-@torch.no_grad()
 def top1(
     model: nn.Module,
     dataset: Dataset[tuple[torch.Tensor, int]],
@@ -215,10 +249,34 @@ def top1(
     amp: str | bool = False,
     channels_last: bool = False,
 ) -> float:
-    """Top-1 accuracy (%) of ``model`` on ``dataset``.
+    """Top-1 accuracy (%) of ``model`` on ``dataset`` (see :func:`top1_and_loss`)."""
+    accuracy, _ = top1_and_loss(
+        model,
+        dataset,
+        device,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        amp=amp,
+        channels_last=channels_last,
+    )
+    return accuracy
+
+
+@torch.no_grad()
+def top1_and_loss(
+    model: nn.Module,
+    dataset: Dataset[tuple[torch.Tensor, int]],
+    device: torch.device,
+    *,
+    batch_size: int,
+    num_workers: int = 0,
+    amp: str | bool = False,
+    channels_last: bool = False,
+) -> tuple[float, float]:
+    """Top-1 accuracy (%) and mean cross-entropy of ``model`` on ``dataset``.
 
     Under an initialised process group the ranks split the images and add up their
-    counts, so every rank must call it and every rank gets the same figure.
+    counts, so every rank must call it and every rank gets the same figures.
     """
     model.eval()
     world = dist.get_world_size() if dist.is_initialized() else 1
@@ -230,14 +288,19 @@ def top1(
         num_workers=num_workers,
         pin_memory=device.type == "cuda",
     )
-    correct, seen = 0, 0
+    correct, seen, loss_sum = 0, 0, 0.0
     for images, labels in loader:
         with autocast(device, amp):
             logits = model(to_device(images, device, channels_last))
         correct += (logits.argmax(1).cpu() == labels).sum().item()
         seen += len(labels)
-    total_correct, total = _sum_across_ranks([float(correct), float(seen)], device)
-    return 100.0 * total_correct / total
+        loss_sum += nn.functional.cross_entropy(
+            logits.float().cpu(), labels, reduction="sum"
+        ).item()
+    total_correct, total, total_loss = _sum_across_ranks(
+        [float(correct), float(seen), loss_sum], device
+    )
+    return 100.0 * total_correct / total, total_loss / total
 
 
 def _copy_state(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -347,12 +410,20 @@ def _train(
         module.parameters(),
         lr=recipe.lr,
         momentum=recipe.momentum,
+        dampening=recipe.dampening,
         weight_decay=recipe.weight_decay,
+    )
+    plateau = (
+        torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, "min", factor=recipe.plateau_factor, patience=recipe.plateau_patience
+        )
+        if recipe.schedule == "plateau"
+        else None
     )
     # Loss scaling is what fp16 needs; bf16 has fp32's range and fp32 needs none.
     scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16" and device.type == "cuda")
 
-    completed, start_step, loss_sum = 0, 0, 0.0
+    completed, start_step, loss_sum, correct_sum = 0, 0, 0.0, 0.0
     best_state: dict[str, torch.Tensor] | None = None
     best_epoch, best_top1 = 0, -math.inf
     history: list[dict[str, float]] = []
@@ -363,8 +434,11 @@ def _train(
         optimizer.load_state_dict(checkpoint["optimizer"])
         if scaler.is_enabled() and checkpoint["scaler"]:
             scaler.load_state_dict(checkpoint["scaler"])
+        if plateau is not None:
+            plateau.load_state_dict(checkpoint["plateau"])
         completed, start_step = checkpoint["epoch"], checkpoint["step"]
         loss_sum, history = checkpoint["loss_sum"], checkpoint["history"]
+        correct_sum = checkpoint["correct_sum"]
         best_state, best_epoch = checkpoint["best_state"], checkpoint["best_epoch"]
         best_top1 = checkpoint["best_top1"]
         resumed_from = {"epoch": completed, "step": start_step}
@@ -380,8 +454,10 @@ def _train(
             "epoch": epoch_done,
             "step": step,
             "loss_sum": loss_sum,
+            "correct_sum": correct_sum,
             "model": module.state_dict(),
             "optimizer": optimizer.state_dict(),
+            "plateau": None if plateau is None else plateau.state_dict(),
             "scaler": scaler.state_dict(),
             "best_state": best_state,
             "best_epoch": best_epoch,
@@ -418,9 +494,10 @@ def _train(
     with stop_requests() as stop:
         for epoch in range(completed + 1, recipe.epochs + 1):
             started = time.perf_counter()
-            lr = learning_rate(recipe, epoch)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            if plateau is None:
+                for group in optimizer.param_groups:
+                    group["lr"] = learning_rate(recipe, epoch)
+            lr = optimizer.param_groups[0]["lr"]
             sampler.set_epoch(epoch, start_step)
             net.train()
             for step, (images, labels) in enumerate(loader, start=start_step + 1):
@@ -429,15 +506,19 @@ def _train(
                 y = labels.to(device, non_blocking=True)
                 optimizer.zero_grad(set_to_none=True)
                 with autocast(device, amp):
-                    loss = nn.functional.cross_entropy(net(x).float(), y)
+                    logits = net(x).float()
+                    loss = nn.functional.cross_entropy(logits, y)
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
-                # One collective per step: the global loss and whether any rank was signalled.
-                batch_loss, stops = _sum_across_ranks(
-                    [loss.item() * len(y), float(bool(stop))], device
+                hits = (logits.detach().argmax(1) == y).sum().item()
+                # One collective per step: the global loss, hits, and whether any rank was
+                # signalled.
+                batch_loss, batch_hits, stops = _sum_across_ranks(
+                    [loss.item() * len(y), float(hits), float(bool(stop))], device
                 )
                 loss_sum += batch_loss
+                correct_sum += batch_hits
                 if stops:
                     raise stop_here(epoch - 1, step, stop.get("signal"))
                 if step < steps and time.monotonic() - last_saved >= recipe.checkpoint_minutes * 60:
@@ -446,7 +527,7 @@ def _train(
             if world > 1:  # evaluate and keep rank 0's BatchNorm statistics, as DDP uses them
                 for buffer in module.buffers():
                     dist.broadcast(buffer, 0)
-            accuracy = top1(
+            accuracy, selection_loss = top1_and_loss(
                 module,
                 selection_set,
                 device,
@@ -460,19 +541,27 @@ def _train(
                 "epoch": epoch,
                 "lr": lr,
                 "train_loss": loss_sum / (steps * recipe.batch_size),
+                "train_top1": 100.0 * correct_sum / (steps * recipe.batch_size),
                 "selection_top1": accuracy,
+                "selection_loss": selection_loss,
                 "seconds": seconds,
             }
             history.append(record)
-            if accuracy > best_top1:
+            if plateau is not None:
+                plateau.step(selection_loss)
+            if recipe.keep == "best" and accuracy > best_top1:
                 best_state, best_epoch, best_top1 = _copy_state(module), epoch, accuracy
-            completed, start_step, loss_sum, epochs_trained = epoch, 0, 0.0, epochs_trained + 1
+            completed, start_step, epochs_trained = epoch, 0, epochs_trained + 1
+            loss_sum, correct_sum = 0.0, 0.0
             save(completed, 0)
             last_saved = time.monotonic()
             if progress is not None and main:
                 progress(record)
             if epoch < recipe.epochs and _sum_across_ranks([float(bool(stop))], device)[0]:
                 raise stop_here(completed, 0, stop.get("signal"))
+    if recipe.keep == "last" and history:
+        best_state, best_epoch = _copy_state(module), history[-1]["epoch"]
+        best_top1 = history[-1]["selection_top1"]
     if best_state is None:
         raise RuntimeError("no epoch was evaluated, so there are no best weights")
     return ClassifierOutcome(
