@@ -48,6 +48,7 @@ benchmark: install
 	$(RUN) $(BIN)/python benchmarks/loader_throughput.py
 	$(RUN) $(BIN)/python benchmarks/shift_precision.py
 	$(RUN) $(BIN)/python benchmarks/hardnet_throughput.py
+	$(RUN) $(BIN)/python benchmarks/resnet3d_throughput.py
 
 # After `make reproduce`: its wall time, idle core-time and where the job time went.
 benchmark-run: install

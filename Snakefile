@@ -31,6 +31,7 @@ include: "workflow/rules/quadrant.smk"
 include: "workflow/rules/shift.smk"
 include: "workflow/rules/data_efficiency.smk"
 include: "workflow/rules/patch_matching.smk"
+include: "workflow/rules/action_recognition.smk"
 include: "workflow/rules/aggregate.smk"
 
 

@@ -17,6 +17,7 @@ import yaml
 from snakemake.utils import update_config
 
 from conftest import REPO
+from transinv.experiments.action_recognition_settings import ActionRecognitionSettings
 from transinv.experiments.data_efficiency_settings import (
     DataEfficiencySettings,
     PatchMatchingSettings,
@@ -43,6 +44,7 @@ SECTIONS: dict[str, type] = {
     "shift": ShiftSettings,
     "data_efficiency": DataEfficiencySettings,
     "patch_matching": PatchMatchingSettings,
+    "action_recognition": ActionRecognitionSettings,
 }
 
 #: Top-level sections that are not an experiment's settings.
@@ -113,6 +115,7 @@ DEFAULT_SCALES = {
     "shift": "quick",  # "reduced to a few CPU minutes per training"
     "data_efficiency": "quick",  # "reduced to a few CPU minutes"
     "patch_matching": "quick",  # "reduced to a few CPU minutes"
+    "action_recognition": "quick",  # "reduced to a few CPU minutes"
 }
 
 

@@ -124,6 +124,12 @@ def test_paper_config_plans(tmp_path: Path) -> None:
     assert counts["data_efficiency_selection"] == "2"
     assert counts["patch_matching_train"] == "10"
     assert counts["patch_matching_dataset"] == "1"
+    # Exp 5: 3D ResNet-18/34/50 S/F (+ F-Conv temporal at RN-18) on UCF101 and HMDB51,
+    # one faithful run and three corrected seeds each; each dataset checked and decoded once
+    assert counts["action_recognition_train"] == str(2 * 7 * (1 + 3))
+    assert counts["action_dataset"] == "2"
+    assert counts["action_frames"] == "2"
+    assert "action_standin" not in counts
 
 
 def test_dvc_reads_metrics_and_plots(finished_run: Path, tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from pathlib import Path
 from transinv.allocator import keep_freed_memory
 from transinv.atomic import write_json
 from transinv.borders import BORDER_NAMES
+from transinv.experiments.action_recognition_settings import DATASETS as ACTION_DATASETS
+from transinv.experiments.action_recognition_settings import ActionRecognitionSettings
 from transinv.experiments.data_efficiency_settings import (
     FULL,
     DataEfficiencySettings,
@@ -294,6 +296,88 @@ def _cmd_patch_matching_dataset(args: argparse.Namespace) -> None:
     write_json(args.output, describe_sets(args.data_root, settings))
 
 
+def _cmd_action_recognition(args: argparse.Namespace) -> None:
+    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
+    if _relaunched(args, checkpoint):
+        return
+    from transinv.experiments import action_recognition
+
+    settings = parse_settings(ActionRecognitionSettings, args.settings)
+    record = action_recognition.run(
+        args.dataset,
+        args.protocol,
+        args.depth,
+        args.variant,
+        args.seed,
+        settings,
+        _runtime(args),
+        protocol_scale(settings),
+        checkpoint,
+        Path(args.data_root),
+        Path(args.frames),
+        stand_in=args.stand_in,
+    )
+    if record is not None:
+        finish(record, args.output, checkpoint)
+
+
+def _cmd_action_standin(args: argparse.Namespace) -> None:
+    from transinv.datasets.video_standin import MotionStandinSpec, write_motion_standin
+
+    settings = parse_settings(ActionRecognitionSettings, args.settings)
+    spec = MotionStandinSpec(
+        groups=settings.standin_groups,
+        clips_per_group=settings.standin_clips_per_group,
+        test_groups=settings.standin_test_groups,
+        frames=settings.standin_frames,
+        width=settings.standin_width,
+        height=settings.standin_height,
+        seed=settings.data_seed,
+    )
+    log.info("wrote %s", write_motion_standin(Path(args.output), spec))
+
+
+def _cmd_action_dataset(args: argparse.Namespace) -> None:
+    from transinv.experiments.action_recognition import describe_dataset
+
+    settings = parse_settings(ActionRecognitionSettings, args.settings)
+    write_json(args.output, describe_dataset(args.dataset, Path(args.data_root), settings.split))
+
+
+def _cmd_action_frames(args: argparse.Namespace) -> None:
+    from transinv.datasets.frame_cache import claim
+    from transinv.datasets.video_decode import cache_videos
+    from transinv.datasets.video_splits import read_split, videos_digest
+
+    settings = parse_settings(ActionRecognitionSettings, args.settings)
+    split = read_split(args.dataset, Path(args.data_root), settings.split)
+    source = {
+        "dataset": args.dataset,
+        "split": settings.split,
+        "frame_short_side": settings.frame_short_side,
+        "videos": videos_digest(split),
+    }
+    if claim(args.frames, source):
+        log.info("continuing the frame cache in %s", args.frames)
+    step = max(1, (len(split.train) + len(split.test)) // 20)
+
+    def progress(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            log.info("decoded %d/%d videos", done, total)
+
+    counts = cache_videos(split, Path(args.frames), settings.frame_short_side, progress=progress)
+    frames = sorted(counts.values())
+    write_json(
+        args.output,
+        {
+            **source,
+            "cache": str(args.frames),
+            "videos_cached": len(frames),
+            "frames": {"min": frames[0], "median": frames[len(frames) // 2], "max": frames[-1]},
+        },
+    )
+
+
 def _cmd_rook(args: argparse.Namespace) -> None:
     from transinv.experiments import rook
 
@@ -361,11 +445,15 @@ def _cmd_table(args: argparse.Namespace) -> None:
     else:
         from transinv import data_efficiency_tables
 
-        writer = {
+        writers = {
             "data-efficiency": data_efficiency_tables.write_data_efficiency_table,
             "patch-matching": data_efficiency_tables.write_patch_matching_table,
-        }[args.name]
-        writer(summary, args.tex, args.csv)
+        }
+        if args.name == "action-recognition":
+            from transinv.action_recognition_tables import write_action_recognition_table
+
+            writers[args.name] = write_action_recognition_table
+        writers[args.name](summary, args.tex, args.csv)
 
 
 def _cmd_figure(args: argparse.Namespace) -> None:
@@ -404,6 +492,10 @@ def _cmd_figure(args: argparse.Namespace) -> None:
         from transinv.plots.data_efficiency import plot_data_efficiency
 
         plot_data_efficiency(read_summary(args.input), Path(args.pdf), Path(args.png))
+    elif args.name == "action-training-curves":
+        from transinv.plots.action_recognition import plot_action_training_curves
+
+        plot_action_training_curves(read_summary(args.input), Path(args.pdf), Path(args.png))
 
 
 def _cmd_check_captions(args: argparse.Namespace) -> None:
@@ -426,10 +518,12 @@ FIGURES = (
     "quadrant",
     "shift-curve",
     "data-efficiency",
+    "action-training-curves",
 )
 #: Table name -> the summary metric it shows (Exp 3 has one table per metric, as the paper).
 SHIFT_TABLES = {"shift-diagonal": "diagonal_accuracy", "shift-consistency": "consistency"}
 EXP4_TABLES = ("data-efficiency", "patch-matching")
+EXP5_TABLES = ("action-recognition",)
 
 
 def _non_negative(text: str) -> int:
@@ -636,6 +730,65 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--output", required=True, help="manifest (JSON) to write")
     _settings_option(sub, "patch_matching")
 
+    action_grid = ActionRecognitionSettings()
+    sub = command(
+        "action-recognition",
+        _cmd_action_recognition,
+        "Train one 3D ResNet (paper Exp 5) from scratch on the clips of a decoded-frame "
+        "cache with the authors' video recipe, test it on the official test split (clip "
+        "and video accuracy) and write its run record. Resumes from --checkpoint, also "
+        "from inside an epoch; --processes N trains through torchrun.",
+    )
+    sub.add_argument("--dataset", required=True, choices=ACTION_DATASETS)
+    sub.add_argument("--protocol", required=True, choices=action_grid.protocols)
+    sub.add_argument("--depth", required=True, type=int, choices=action_grid.depths)
+    sub.add_argument("--variant", required=True, choices=action_grid.variants)
+    sub.add_argument("--seed", required=True, type=int, help="seed of the model and clip order")
+    sub.add_argument(
+        "--data-root", required=True, help="the dataset in its published layout (split lists)"
+    )
+    sub.add_argument("--frames", required=True, help="its decoded-frame cache (action-frames)")
+    sub.add_argument("--stand-in", action="store_true", help="the data is the motion stand-in")
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    sub.add_argument("--checkpoint", type=Path, help="checkpoint file [OUTPUT.ckpt.pt]")
+    _settings_option(sub, "action_recognition")
+    _add_runtime(sub)
+    _add_loading(sub)
+
+    sub = command(
+        "action-standin",
+        _cmd_action_standin,
+        "Write the Exp 5 stand-in in UCF101's layout: .avi videos of pans, zooms and "
+        "rotations over public-domain/CC0 photographs (one class per motion, groups of "
+        "clips from one photograph), with classInd/trainlist/testlist files.",
+    )
+    sub.add_argument("--output", required=True, help="folder to write UCF-101/ and lists into")
+    _settings_option(sub, "action_recognition")
+
+    sub = command(
+        "action-dataset",
+        _cmd_action_dataset,
+        "Check a UCF101 or HMDB51 copy (split lists and every video they name) and write "
+        "what its split holds; fails with where to put the data.",
+    )
+    sub.add_argument("--dataset", required=True, choices=ACTION_DATASETS)
+    sub.add_argument("--data-root", required=True)
+    sub.add_argument("--output", required=True, help="manifest (JSON) to write")
+    _settings_option(sub, "action_recognition")
+
+    sub = command(
+        "action-frames",
+        _cmd_action_frames,
+        "Decode every video of a split once (PyAV) into JPEG frames with the short side "
+        "resized as the authors' ffmpeg step; a killed run continues where it stopped, "
+        "and a cache of other videos or another frame size is emptied first.",
+    )
+    sub.add_argument("--dataset", required=True, choices=ACTION_DATASETS)
+    sub.add_argument("--data-root", required=True)
+    sub.add_argument("--frames", required=True, help="cache folder to write")
+    sub.add_argument("--output", required=True, help="manifest (JSON) to write when done")
+    _settings_option(sub, "action_recognition")
+
     sub = command(
         "rook",
         _cmd_rook,
@@ -705,7 +858,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--output", required=True, help="YAML file to write")
 
     sub = command("table", _cmd_table, "Write one of the paper's tables (LaTeX and CSV).")
-    sub.add_argument("name", choices=["red-green", *SHIFT_TABLES, *EXP4_TABLES])
+    sub.add_argument("name", choices=["red-green", *SHIFT_TABLES, *EXP4_TABLES, *EXP5_TABLES])
     sub.add_argument("--summary", required=True)
     sub.add_argument("--tex", required=True)
     sub.add_argument("--csv", required=True)

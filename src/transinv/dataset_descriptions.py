@@ -40,4 +40,17 @@ DATASET_DESCRIPTIONS = {
         "second views, in PhotoTour's layout: a stand-in for Brown/PhotoTour"
     ),
     "phototour": "Brown/PhotoTour patches (train yosemite; test liberty, notredame)",
+    "ucf101": (
+        "UCF101 videos (13,320 clips of 101 actions; the official train/test lists "
+        "of one of its 3 splits)"
+    ),
+    "hmdb51": (
+        "HMDB51 videos (6,766 clips of 51 actions; the official train/test lists "
+        "of one of its 3 splits)"
+    ),
+    "ucf101_motion_standin": (
+        "generated videos in UCF101's layout: 7 camera motions (pans, zooms, rolls, a still "
+        "camera) over public-domain/CC0 scikit-image photographs, one class per motion: a "
+        "stand-in for UCF101/HMDB51"
+    ),
 }

@@ -113,3 +113,38 @@ PATCH_MATCHING: dict[int, tuple[float, float]] = {
     50_000: (0.084, -0.041),
     25_000: (0.145, -0.063),
 }
+
+#: Exp 5 variants, in the authors' column order, with their column names. ``f_conv_temporal``
+#: is not in the CVPR paper: the authors added it to their README afterwards, so tables and
+#: figures mark it as post-paper.
+ACTION_VARIANTS: dict[str, str] = {
+    "s_conv": "S-Conv",
+    "f_conv": "F-Conv",
+    "f_conv_temporal": "F-Conv temporal",
+}
+#: Exp 5 3D ResNet depths, in the authors' row order, with their row names.
+ACTION_DEPTHS: dict[int, str] = {18: "RN-18", 34: "RN-34", 50: "RN-50"}
+
+#: Exp 5 (the authors' README tables, PROTOCOLS §8): dataset -> depth -> variant -> clip
+#: accuracy (%) on the validation clips of the official test split, at the last epoch. Only
+#: UCF101 RN-18 has an F-Conv temporal number; the absent cells are absent in the README too.
+ACTION_RECOGNITION: dict[str, dict[int, dict[str, float]]] = {
+    "ucf101": {
+        18: {"s_conv": 38.6, "f_conv": 40.6, "f_conv_temporal": 42.2},
+        34: {"s_conv": 37.0, "f_conv": 46.9},
+        50: {"s_conv": 36.2, "f_conv": 44.1},
+    },
+    "hmdb51": {
+        18: {"s_conv": 16.1, "f_conv": 19.3},
+        34: {"s_conv": 15.2, "f_conv": 18.3},
+        50: {"s_conv": 14.3, "f_conv": 19.0},
+    },
+}
+
+#: Exp 5 training-curve figure (RN-18): dataset -> variant -> (train %, test %) plateaus,
+#: read off the figure (about ±1 point); they show S-Conv fitting the training clips better
+#: yet generalising worse than F-Conv.
+ACTION_CURVE_PLATEAUS: dict[str, dict[str, tuple[float, float]]] = {
+    "ucf101": {"s_conv": (87.0, 38.0), "f_conv": (74.0, 40.0)},
+    "hmdb51": {"s_conv": (50.0, 15.75), "f_conv": (44.0, 19.0)},
+}

@@ -21,12 +21,14 @@ from transinv.borders import BORDER_NAMES
 from transinv.config import validate_config
 from transinv.datasets import PACKAGED_SUBSETS
 from transinv.experiments import (
+    action_recognition_budget,
     data_efficiency_budget,
     quadrant,
     quadrant_budget,
     red_green,
     shift_budget,
 )
+from transinv.experiments.action_recognition_settings import ActionRecognitionSettings
 from transinv.experiments.data_efficiency_settings import (
     DataEfficiencySettings,
     PatchMatchingSettings,
@@ -83,6 +85,7 @@ QUADRANT = from_mapping(QuadrantSettings, config["quadrant"])
 SHIFT = from_mapping(ShiftSettings, config["shift"])
 DATA_EFFICIENCY = from_mapping(DataEfficiencySettings, config["data_efficiency"])
 PATCH_MATCHING = from_mapping(PatchMatchingSettings, config["patch_matching"])
+ACTION_RECOGNITION = from_mapping(ActionRecognitionSettings, config["action_recognition"])
 SECTIONS = {
     "red_green": RED_GREEN,
     "rook": ROOK,
@@ -91,7 +94,9 @@ SECTIONS = {
     "shift": SHIFT,
     "data_efficiency": DATA_EFFICIENCY,
     "patch_matching": PATCH_MATCHING,
+    "action_recognition": ACTION_RECOGNITION,
 }
+ACTION_RECOGNITION.check_roots()
 quadrant.check_inputs(QUADRANT, image_root_fetched=fetched_dataset(QUADRANT.image_root) is not None)
 for arch in quadrant.left_out(QUADRANT):
     logger.warning(
@@ -481,6 +486,75 @@ def patch_matching_mem_mb(wildcards):
     return data_efficiency_budget.hardnet_memory_mb(PATCH_MATCHING, on_gpu("patch_matching"))
 
 
+ACTION_STANDIN_DIR = "resources/action_standin"
+ACTION_FRAMES_DIR = "resources/action_frames"
+
+
+def action_recognition_runs():
+    return [
+        f"results/action_recognition/runs/{dataset}/{protocol}/rn{depth}/{variant}/seed{seed}.json"
+        for dataset, protocol, depth, variant, seed in ACTION_RECOGNITION.runs()
+    ]
+
+
+def action_standin_settings():
+    """Param: the settings the motion stand-in is made from (and only those)."""
+    keys = sorted(ActionRecognitionSettings.STANDIN_FIELDS | {"data_seed"})
+    return json.dumps({key: config["action_recognition"][key] for key in keys}, sort_keys=True)
+
+
+def action_frame_settings():
+    """Param: what the frame cache is made from (the split and the frame size)."""
+    settings = {**ACTION_RECOGNITION.frame_settings(), "split": ACTION_RECOGNITION.split}
+    return json.dumps(settings, sort_keys=True)
+
+
+def action_root(wildcards):
+    root = ACTION_RECOGNITION.root(wildcards.dataset)
+    return ACTION_STANDIN_DIR if root is None else root
+
+
+def action_data(wildcards):
+    """Input of the frame cache: the stand-in folder, or the checked dataset's manifest."""
+    if ACTION_RECOGNITION.root(wildcards.dataset) is None:
+        return ACTION_STANDIN_DIR
+    return f"results/action_recognition/{wildcards.dataset}/dataset.json"
+
+
+def action_dataset_markers(wildcards):
+    return dataset_markers(ACTION_RECOGNITION.root(wildcards.dataset))
+
+
+def action_data_flags(wildcards):
+    """Param: where a job reads the split lists, and whether they are the stand-in's."""
+    flag = " --stand-in" if ACTION_RECOGNITION.root(wildcards.dataset) is None else ""
+    return f"--data-root {action_root(wildcards)}{flag}"
+
+
+def action_job(wildcards):
+    return (
+        wildcards.dataset,
+        int(wildcards.depth),
+        wildcards.variant,
+        ACTION_RECOGNITION,
+        on_gpu("action_recognition"),
+    )
+
+
+def action_priority(wildcards):
+    return round(action_recognition_budget.expected_seconds(*action_job(wildcards)))
+
+
+def action_runtime(wildcards, attempt):
+    minutes = action_recognition_budget.runtime_minutes(*action_job(wildcards))
+    return minutes * 2 ** (attempt - 1)
+
+
+def action_mem_mb(wildcards):
+    workers = config["runtime"]["data_loading"]["workers"]
+    return action_recognition_budget.job_memory_mb(on_gpu("action_recognition"), workers)
+
+
 def all_run_records():
     return (
         red_green_runs()
@@ -490,6 +564,7 @@ def all_run_records():
         + shift_runs()
         + data_efficiency_runs()
         + patch_matching_runs()
+        + action_recognition_runs()
     )
 
 
@@ -502,6 +577,7 @@ def final_targets():
         "quadrant",
         "shift_curve",
         "data_efficiency",
+        "action_training_curves",
     ]
     tables = [
         "red_green",
@@ -509,6 +585,7 @@ def final_targets():
         "shift_consistency",
         "data_efficiency",
         "patch_matching",
+        "action_recognition",
     ]
     return (
         ["results/summary.csv", "results/metrics.json", "results/config.yaml"]
