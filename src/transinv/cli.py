@@ -29,6 +29,7 @@ from transinv.jobs import finish
 from transinv.models.pretrained import IMAGENET_WEIGHTS
 from transinv.models.quadrant import INITS, QUADRANT_ARCHITECTURES
 from transinv.quadrant_data import PROTOCOLS as QUADRANT_PROTOCOLS
+from transinv.records import RunRecord
 from transinv.settings import (
     AMP_DTYPES,
     QuadrantSettings,
@@ -146,13 +147,14 @@ def _cmd_quadrant(args: argparse.Namespace) -> None:
 
 
 def _cmd_shift(args: argparse.Namespace) -> None:
-    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
-    if _relaunched(args, checkpoint):
-        return
+    _classifier_job(args, lambda checkpoint: _train_shift(args, checkpoint))
+
+
+def _train_shift(args: argparse.Namespace, checkpoint: Path) -> RunRecord | None:
     from transinv.experiments import shift
 
     settings = parse_settings(ShiftSettings, args.settings)
-    record = shift.run(
+    return shift.run(
         args.protocol,
         args.arch,
         args.variant,
@@ -164,8 +166,6 @@ def _cmd_shift(args: argparse.Namespace) -> None:
         Path(args.data_root),
         stand_in=args.stand_in,
     )
-    if record is not None:
-        finish(record, args.output, checkpoint)
 
 
 def _cmd_shift_standin(args: argparse.Namespace) -> None:
@@ -204,14 +204,26 @@ def _relaunched(args: argparse.Namespace, checkpoint: Path) -> bool:
     return True
 
 
-def _cmd_data_efficiency(args: argparse.Namespace) -> None:
+def _classifier_job(args: argparse.Namespace, train: Callable[[Path], RunRecord | None]) -> None:
+    """A data-parallel training command: relaunched through torchrun when asked, then
+    ``train(checkpoint)`` in every process; the first writes the record it returns."""
     checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
     if _relaunched(args, checkpoint):
         return
+    record = train(checkpoint)
+    if record is not None:
+        finish(record, args.output, checkpoint)
+
+
+def _cmd_data_efficiency(args: argparse.Namespace) -> None:
+    _classifier_job(args, lambda checkpoint: _train_data_efficiency(args, checkpoint))
+
+
+def _train_data_efficiency(args: argparse.Namespace, checkpoint: Path) -> RunRecord | None:
     from transinv.experiments import data_efficiency
 
     settings = parse_settings(DataEfficiencySettings, args.settings)
-    record = data_efficiency.run(
+    return data_efficiency.run(
         args.protocol,
         args.variant,
         args.images_per_class,
@@ -225,8 +237,6 @@ def _cmd_data_efficiency(args: argparse.Namespace) -> None:
         Path(args.selection),
         stand_in=args.stand_in,
     )
-    if record is not None:
-        finish(record, args.output, checkpoint)
 
 
 def _cmd_data_efficiency_standin(args: argparse.Namespace) -> None:
@@ -297,13 +307,14 @@ def _cmd_patch_matching_dataset(args: argparse.Namespace) -> None:
 
 
 def _cmd_action_recognition(args: argparse.Namespace) -> None:
-    checkpoint = args.checkpoint or Path(args.output).with_suffix(".ckpt.pt")
-    if _relaunched(args, checkpoint):
-        return
+    _classifier_job(args, lambda checkpoint: _train_action_recognition(args, checkpoint))
+
+
+def _train_action_recognition(args: argparse.Namespace, checkpoint: Path) -> RunRecord | None:
     from transinv.experiments import action_recognition
 
     settings = parse_settings(ActionRecognitionSettings, args.settings)
-    record = action_recognition.run(
+    return action_recognition.run(
         args.dataset,
         args.protocol,
         args.depth,
@@ -317,8 +328,6 @@ def _cmd_action_recognition(args: argparse.Namespace) -> None:
         Path(args.frames),
         stand_in=args.stand_in,
     )
-    if record is not None:
-        finish(record, args.output, checkpoint)
 
 
 def _cmd_action_standin(args: argparse.Namespace) -> None:
@@ -715,7 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
         "patch-matching-standin",
         _cmd_patch_matching_standin,
         "Write the Exp 4b stand-in in PhotoTour's layout: patches around corners of "
-        "public-domain/CC0 photographs, warped second views, 50% matching pair lists.",
+        "public-domain/CC0 photographs, warped second views, pair lists half of them matching.",
     )
     sub.add_argument("--output", required=True, help="folder to write the sets into")
     _settings_option(sub, "patch_matching")
