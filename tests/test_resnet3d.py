@@ -16,7 +16,7 @@ from transinv.borders import (
     max_pool3d,
     resolve_border,
     resolve_borders3d,
-    shortcut_pad3d,
+    shortcut_pad,
 )
 from transinv.models.resnet3d import (
     RESNET3D_DEPTHS,
@@ -121,12 +121,12 @@ def test_invalid_border_names_the_valid_ones() -> None:
         resolve_borders3d(("same_zero", "full_zero"))  # type: ignore[arg-type]
 
 
-def test_border_pad3d_and_shortcut_pad3d() -> None:
+def test_border_pad3d_and_shortcut_pad() -> None:
     x = torch.randn(1, 2, 3, 4, 5)
     padded = BorderPad3d(("same_zero", "full_zero", "valid"), 3)(x)
     assert padded.shape == (1, 2, 5, 8, 5)
-    assert shortcut_pad3d(x, (0, 0, 0)) is x
-    grown = shortcut_pad3d(x, (0, 2, 1))
+    assert shortcut_pad(x, (0, 0, 0)) is x
+    grown = shortcut_pad(x, (0, 2, 1))
     assert grown.shape == (1, 2, 3, 8, 7)
     torch.testing.assert_close(grown[..., 2:-2, 1:-1], x)
     grown[..., 2:-2, 1:-1] = 0

@@ -25,7 +25,7 @@ Video models (3D convolutions over time x height x width) take a border per axis
 because the authors' F-Conv video nets grow the map in space but keep time at its size
 (``("same_zero", "full_zero", "full_zero")``), and a later variant grows time as well.
 :data:`BorderSpec3d` is one border name for all three axes or a (T, H, W) triple;
-:func:`conv3d`, :class:`BorderPad3d`, :func:`max_pool3d` and :func:`shortcut_pad3d`
+:func:`conv3d`, :class:`BorderPad3d`, :func:`max_pool3d` and :func:`shortcut_pad`
 take the 3D counterparts of the 2D helpers' decisions, axis by axis, from the same
 :class:`Border` objects.
 """
@@ -330,15 +330,18 @@ class MarginPad(nn.Module):
         return f"pixels={self.pixels}"
 
 
-def shortcut_pad(x: torch.Tensor, pixels: int) -> torch.Tensor:
+def shortcut_pad(x: torch.Tensor, pixels: int | tuple[int, ...]) -> torch.Tensor:
     """Zero-pad (or centre-crop, for negative ``pixels``) a residual identity on every side.
 
     F-Conv residual blocks grow their conv path; the identity is zero-padded to the
-    same size and stays centre-aligned with it, never cropped (PROTOCOLS §1).
+    same size and stays centre-aligned with it, never cropped (PROTOCOLS §1). An int pads
+    the two spatial axes alike; a tuple gives the pixels per axis of the last axes, in
+    order (a video block's (T, H, W): time may keep its size while space grows).
     """
-    if pixels == 0:
+    amounts = (pixels, pixels) if isinstance(pixels, int) else pixels
+    if not any(amounts):
         return x
-    return F.pad(x, (pixels, pixels, pixels, pixels))
+    return F.pad(x, [side for amount in reversed(amounts) for side in (amount, amount)])
 
 
 BLUR_PAD_TYPES: tuple[str, ...] = ("zero", "reflect", "full")
@@ -571,16 +574,3 @@ def max_pool3d(kernel_size: int, stride: int, border: BorderSpec3d) -> nn.Module
         padding = (amounts[0][0], amounts[1][0], amounts[2][0])
         return nn.MaxPool3d(kernel, stride=stride, padding=padding)
     return nn.Sequential(BorderPad3d(borders, kernel), nn.MaxPool3d(kernel, stride=stride))
-
-
-def shortcut_pad3d(x: torch.Tensor, pixels: tuple[int, int, int]) -> torch.Tensor:
-    """Zero-pad a 5D residual identity by (T, H, W) ``pixels`` per side (negative: centre-crop).
-
-    The 3D counterpart of :func:`shortcut_pad`: F-Conv video blocks grow their conv path
-    by different amounts per axis (time may keep its size), and the identity must match
-    it while staying centre-aligned.
-    """
-    t, h, w = pixels
-    if t == h == w == 0:
-        return x
-    return F.pad(x, (w, w, h, h, t, t))

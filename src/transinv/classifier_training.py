@@ -42,6 +42,7 @@ from transinv import distributed
 from transinv.atomic import atomic_path
 from transinv.datasets.image_folders import SeededIndex, derived_seed
 from transinv.devices import require_determinism
+from transinv.jobs import Job
 from transinv.training import (
     CHECKPOINT_FORMAT,
     TrainingInterrupted,
@@ -228,6 +229,44 @@ class GlobalBatchSampler(Sampler[list[SeededIndex]]):
 
     def __len__(self) -> int:
         return self.steps_per_epoch - self.start_step
+
+
+def train_for_job(
+    model: nn.Module,
+    train_set: Dataset[tuple[torch.Tensor, int]],
+    selection_set: Dataset[tuple[torch.Tensor, int]],
+    recipe: Recipe,
+    *,
+    job: Job,
+    device: torch.device,
+    seed: int,
+    checkpoint_path: Path,
+    channels_last: bool,
+    logger: logging.Logger = log,
+) -> ClassifierOutcome | None:
+    """:func:`train_classifier` under ``job``'s identity and precision, logging each epoch.
+
+    Every classification experiment's ``run()`` trains so and then evaluates once: on the
+    first process the kept weights are loaded into ``model`` and the outcome returned;
+    the other processes get None (the weights are the same on all of them).
+    """
+    outcome = train_classifier(
+        model,
+        train_set,
+        selection_set,
+        recipe,
+        checkpoint_path=checkpoint_path,
+        device=device,
+        seed=seed,
+        run_key=job.key,
+        amp=job.runtime.amp,
+        channels_last=channels_last,
+        progress=epoch_logger(recipe.epochs, logger),
+    )
+    if not distributed.is_main_process():
+        return None
+    model.load_state_dict(outcome.best_state)
+    return outcome
 
 
 def _sum_across_ranks(values: list[float], device: torch.device) -> list[float]:

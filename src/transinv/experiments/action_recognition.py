@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from transinv import distributed
-from transinv.classifier_training import epoch_logger, recipe_from, top1, train_classifier
+from transinv.classifier_training import recipe_from, top1, train_for_job
 from transinv.datasets.video_clips import (
     CachedVideo,
     ClipSpec,
@@ -72,10 +72,11 @@ def open_clips(
     spec = ClipSpec(frames=settings.clip_frames, size=settings.clip_px)
     trained, followed = split_videos(split, protocol, settings)
     test = cached(split.test)
+    selection = test if followed == split.test else cached(followed)
     return ClipData(
         classes=split.classes,
         train=TrainClips(cached(trained), spec),
-        selection=EvalClips(cached(followed), spec, settings.val_clips_per_video),
+        selection=EvalClips(selection, spec, settings.val_clips_per_video),
         test_validation=EvalClips(test, spec, settings.val_clips_per_video),
         test_all=EvalClips(test, spec, None),
     )
@@ -119,23 +120,20 @@ def run(
         schedule="plateau",
         keep="last" if protocol == "faithful" else "best",
     )
-    outcome = train_classifier(
+    outcome = train_for_job(
         model,
         data.train,
         data.selection,
         recipe,
-        checkpoint_path=checkpoint_path,
+        job=job,
         device=device,
         seed=seed,
-        run_key=job.key,
-        amp=runtime.amp,
+        checkpoint_path=checkpoint_path,
         channels_last=False,
-        progress=epoch_logger(settings.epochs, log),
+        logger=log,
     )
-    if not distributed.is_main_process():
+    if outcome is None:
         return None
-
-    model.load_state_dict(outcome.best_state)
     clip_accuracy = top1(
         model,
         data.test_validation,

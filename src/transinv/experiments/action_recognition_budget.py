@@ -14,11 +14,11 @@ import math
 from functools import cache
 
 import torch
-from torch import nn
 
 from transinv.datasets.video_standin import MOTIONS
 from transinv.experiments.action_recognition_settings import ActionRecognitionSettings
 from transinv.experiments.shift_budget import SAFETY, STARTUP_MINUTES, memory_mb
+from transinv.models import count_macs
 from transinv.models.resnet3d import resnet3d
 
 #: Seconds per forward GMAC per clip: (training step, evaluation).
@@ -36,21 +36,7 @@ def clip_gmacs(depth: int, variant: str, frames: int, size: int, width: int, cla
     """GMACs of one forward pass of one clip (convolutions and the classifier)."""
     with torch.device("meta"):
         model = resnet3d(depth, variant=variant, num_classes=classes, width=width)
-    total = 0
-
-    def record(module: nn.Module, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-        nonlocal total
-        if isinstance(module, nn.Conv3d):
-            per_output = (module.in_channels // module.groups) * math.prod(module.kernel_size)
-            total += output[0].numel() * per_output
-        elif isinstance(module, nn.Linear):
-            total += output[0].numel() * module.in_features
-
-    for module in model.modules():
-        module.register_forward_hook(record)
-    with torch.no_grad():
-        model.eval()(torch.empty(1, 3, frames, size, size, device="meta"))
-    return total / 1e9
+    return count_macs(model, size, frames=frames) / 1e9
 
 
 def video_counts(dataset: str, settings: ActionRecognitionSettings) -> tuple[int, int, int]:

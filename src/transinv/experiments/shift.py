@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from transinv import distributed
-from transinv.classifier_training import epoch_logger, recipe_from, top1, train_classifier
+from transinv.classifier_training import recipe_from, top1, train_for_job
 from transinv.datasets.image_folders import (
     ImageFolderSplit,
     class_names,
@@ -127,23 +127,20 @@ def run(
         num_classes=output_count(protocol, variant, len(data.classes)),
     )
 
-    outcome = train_classifier(
+    outcome = train_for_job(
         model,
         data.train,
         data.selection,
         recipe_from(settings, runtime),
-        checkpoint_path=checkpoint_path,
+        job=job,
         device=device,
         seed=seed,
-        run_key=job.key,
-        amp=runtime.amp,
+        checkpoint_path=checkpoint_path,
         channels_last=runtime.channels_last,
-        progress=epoch_logger(settings.epochs, log),
+        logger=log,
     )
-    if not distributed.is_main_process():
+    if outcome is None:
         return None
-
-    model.load_state_dict(outcome.best_state)
     numerics = {"amp": runtime.amp, "channels_last": runtime.channels_last}
     accuracy = top1(
         model,

@@ -17,7 +17,7 @@ from torch import nn
 from transinv.borders import BlurPool
 
 
-def _conv_macs(module: nn.Conv2d, output: torch.Tensor) -> int:
+def _conv_macs(module: nn.Conv2d | nn.Conv3d, output: torch.Tensor) -> int:
     per_output = (module.in_channels // module.groups) * math.prod(module.kernel_size)
     return output[0].numel() * per_output
 
@@ -32,8 +32,15 @@ def _blur_macs(module: BlurPool, output: torch.Tensor) -> int:
     return output[0].numel() * module.filter_size**2
 
 
-def count_macs(model: nn.Module, height: int, width: int | None = None, channels: int = 3) -> int:
-    """MACs of ``model`` on one ``channels x height x width`` image.
+def count_macs(
+    model: nn.Module,
+    height: int,
+    width: int | None = None,
+    channels: int = 3,
+    frames: int | None = None,
+) -> int:
+    """MACs of ``model`` on one ``channels x height x width`` image, or on one clip of
+    ``frames`` such images (``channels x frames x height x width``) for a video model.
 
     Runs a copy of the model on PyTorch's meta device: only shapes are computed, so
     counting an 87-GMAC network takes milliseconds and touches no weights.
@@ -43,7 +50,7 @@ def count_macs(model: nn.Module, height: int, width: int | None = None, channels
 
     def record(module: nn.Module, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
         nonlocal total
-        if isinstance(module, nn.Conv2d):
+        if isinstance(module, (nn.Conv2d, nn.Conv3d)):
             total += _conv_macs(module, output)
         elif isinstance(module, nn.Linear):
             total += _linear_macs(module, output)
@@ -52,6 +59,7 @@ def count_macs(model: nn.Module, height: int, width: int | None = None, channels
 
     for module in probe.modules():
         module.register_forward_hook(record)
+    shape = (height, width or height) if frames is None else (frames, height, width or height)
     with torch.no_grad():
-        probe(torch.empty(1, channels, height, width or height, device="meta"))
+        probe(torch.empty(1, channels, *shape, device="meta"))
     return total

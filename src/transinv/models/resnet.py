@@ -56,7 +56,7 @@ class ResidualBlock(nn.Module, ABC):
 
     expansion = 1
     downsample: nn.Sequential | None
-    shortcut_padding: int
+    shortcut_padding: int | tuple[int, ...]  # per spatial axis, or per axis (video blocks)
     shortcut_alignment: ShortcutAlignment = "centre"
 
     def __init__(self) -> None:
@@ -173,13 +173,14 @@ STAGE_WIDTHS: tuple[int, ...] = (64, 128, 256, 512)
 
 
 def he_init(model: nn.Module, mode: str = "fan_out") -> None:
-    """He-normal convs and unit/zero BatchNorm: the initialisation the authors' nets used."""
+    """He-normal convs and unit/zero BatchNorm, 2D or 3D: the initialisation the authors'
+    nets used (Hara's video ResNets too)."""
     for module in model.modules():
-        if isinstance(module, nn.Conv2d):
+        if isinstance(module, (nn.Conv2d, nn.Conv3d)):
             nn.init.kaiming_normal_(module.weight, mode=mode, nonlinearity="relu")
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d):
+        elif isinstance(module, (nn.BatchNorm2d, nn.BatchNorm3d)):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
 

@@ -25,15 +25,15 @@ state dicts line up with his.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from transinv.borders import Border, conv3d, max_pool3d, resolve_border, shortcut_pad3d
+from transinv.borders import Border, conv3d, max_pool3d, resolve_border
 from transinv.models.alignment import shortcut_padding
+from transinv.models.resnet import ResidualBlock, he_init
 
 Borders3d = tuple[Border, Border, Border]
 
@@ -79,29 +79,7 @@ def projection_shortcut3d(
     )
 
 
-class ResidualBlock3d(nn.Module, ABC):
-    """Pad the shortcut, project it if needed, add it to the conv path, ReLU."""
-
-    expansion = 1
-    downsample: nn.Sequential | None
-    shortcut_padding: tuple[int, int, int]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.relu = nn.ReLU(inplace=True)
-
-    @abstractmethod
-    def residual(self, x: torch.Tensor) -> torch.Tensor:
-        """The convolutional path."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = shortcut_pad3d(x, self.shortcut_padding)
-        if self.downsample is not None:
-            shortcut = self.downsample(shortcut)
-        return self.relu(self.residual(x) + shortcut)
-
-
-class BasicBlock3d(ResidualBlock3d):
+class BasicBlock3d(ResidualBlock):
     """Two 3x3x3 convs; the first carries the stride."""
 
     expansion = 1
@@ -123,7 +101,7 @@ class BasicBlock3d(ResidualBlock3d):
         return self.bn2(self.conv2(out))
 
 
-class Bottleneck3d(ResidualBlock3d):
+class Bottleneck3d(ResidualBlock):
     """1x1x1 reduce, 3x3x3 (carries the stride), 1x1x1 expand by 4."""
 
     expansion = 4
@@ -158,18 +136,6 @@ RESNET3D_LAYOUTS: dict[int, tuple[type[BasicBlock3d] | type[Bottleneck3d], tuple
 }
 
 RESNET3D_DEPTHS: tuple[int, ...] = tuple(RESNET3D_LAYOUTS)
-
-
-def he_init3d(model: nn.Module) -> None:
-    """He-normal (fan_out) convs and unit/zero BatchNorm, as Hara initialises his 3D-ResNets."""
-    for module in model.modules():
-        if isinstance(module, nn.Conv3d):
-            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm3d):
-            nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
 
 
 class ResNet3d(nn.Module):
@@ -211,7 +177,7 @@ class ResNet3d(nn.Module):
             self.add_module(f"layer{index}", nn.Sequential(*stage))
         self.avgpool = nn.AdaptiveAvgPool3d(1)
         self.fc = nn.Linear(in_channels, num_classes)
-        he_init3d(self)
+        he_init(self)
 
     def forward_features(self, clips: torch.Tensor) -> torch.Tensor:
         """The last feature map before pooling (what shift-equivariance is about)."""
