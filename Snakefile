@@ -26,12 +26,14 @@ wildcard_constraints:
 include: "workflow/rules/data.smk"
 include: "workflow/rules/red_green.smk"
 include: "workflow/rules/rook.smk"
+include: "workflow/rules/translation.smk"
 include: "workflow/rules/equivariance.smk"
 include: "workflow/rules/quadrant.smk"
 include: "workflow/rules/shift.smk"
 include: "workflow/rules/data_efficiency.smk"
 include: "workflow/rules/patch_matching.smk"
 include: "workflow/rules/action_recognition.smk"
+include: "workflow/rules/online_invariance.smk"
 include: "workflow/rules/aggregate.smk"
 
 

@@ -18,10 +18,14 @@ from snakemake.utils import update_config
 
 from conftest import REPO
 from transinv.experiments.action_recognition_settings import ActionRecognitionSettings
+from transinv.experiments.advection_settings import AdvectionSettings
+from transinv.experiments.continuous_shift_settings import ContinuousShiftSettings
 from transinv.experiments.data_efficiency_settings import (
     DataEfficiencySettings,
     PatchMatchingSettings,
 )
+from transinv.experiments.equivariance_settings import EquivarianceSettings
+from transinv.experiments.online_invariance_settings import OnlineInvarianceSettings
 from transinv.settings import (
     QuadrantSettings,
     RedGreenSettings,
@@ -45,10 +49,14 @@ SECTIONS: dict[str, type] = {
     "data_efficiency": DataEfficiencySettings,
     "patch_matching": PatchMatchingSettings,
     "action_recognition": ActionRecognitionSettings,
+    "equivariance": EquivarianceSettings,
+    "continuous_shift": ContinuousShiftSettings,
+    "advection": AdvectionSettings,
+    "online_invariance": OnlineInvarianceSettings,
 }
 
 #: Top-level sections that are not an experiment's settings.
-NOT_EXPERIMENTS = {"runtime", "datasets", "weights_mirror"}
+NOT_EXPERIMENTS = {"runtime", "datasets", "weights_mirror", "experiments"}
 
 
 def _yaml(path: Path) -> dict[str, Any]:
@@ -116,7 +124,18 @@ DEFAULT_SCALES = {
     "data_efficiency": "quick",  # "reduced to a few CPU minutes"
     "patch_matching": "quick",  # "reduced to a few CPU minutes"
     "action_recognition": "quick",  # "reduced to a few CPU minutes"
+    "equivariance": "quick",  # "reduced for a CPU"
+    "continuous_shift": "quick",  # "quick: half the widths"
+    "advection": "paper",  # "this is the full size of our reconstruction"
+    "online_invariance": "quick",  # "Quick: a small VGG"
 }
+
+
+def test_every_experiment_can_be_switched_off() -> None:
+    """`experiments` lists exactly the experiments: each can be left out of a run."""
+    listed = SCHEMA["properties"]["experiments"]["items"]["enum"]
+    assert set(listed) == set(SECTIONS)
+    assert set(_yaml(REPO / "config" / "config.yaml")["experiments"]) == set(SECTIONS)
 
 
 @pytest.mark.parametrize("section", SECTIONS)

@@ -130,6 +130,59 @@ def test_paper_config_plans(tmp_path: Path) -> None:
     assert counts["action_dataset"] == "2"
     assert counts["action_frames"] == "2"
     assert "action_standin" not in counts
+    # The related studies at full size: every border type of the border core
+    assert counts["equivariance_train"] == "7"
+    assert counts["continuous_shift"] == "7"
+    assert counts["advection"] == "2"
+    # VGG16 / ResNet-18 / DenseNet-121 x S/F x the three pretraining conditions
+    assert counts["online_invariance_train"] == str(3 * 2 * 3)
+    assert counts["paper"] == "1"
+
+
+def test_paper_report_ends_the_run(finished_run: Path) -> None:
+    from pypdf import PdfReader
+
+    results = finished_run / "results"
+    text = "\n".join(page.extract_text() for page in PdfReader(results / "paper.pdf").pages)
+    for section in ("Exp 0: Rook", "Exp 2: Red-Green", "Exp 5: Action recognition"):
+        assert section in text
+    assert text.count("Verdict:") >= 10  # one per experiment and related study
+    assert "quick scale: indicative only" in text  # the tiny config is not the paper's
+    assert "99.8" in text and "73.7" in text  # the paper's Red-Green numbers, beside ours
+    latex = (results / "paper" / "main.tex").read_text()
+    assert "\\input{../tables/red_green.tex}" in latex
+
+
+def test_left_out_experiments_plan_no_job(tmp_path: Path) -> None:
+    from conftest import make_workdir
+
+    workdir = make_workdir(tmp_path)
+    (workdir / "only.yaml").write_text("experiments: [rook, equivariance]\n")
+    result = snakemake(workdir, "-n", "--configfile", "only.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", result.stdout, flags=re.MULTILINE))
+    assert counts["rook_train"] == "2" and counts["equivariance_train"] == "4"
+    assert counts["paper"] == "1"
+    for left_out in ("red_green_train", "quadrant_train", "shift_train", "advection"):
+        assert left_out not in counts
+
+
+def test_related_studies_draw_their_figures_from_rows(finished_run: Path) -> None:
+    results = finished_run / "results"
+    for name in (
+        "equivariance_maps",
+        "equivariance_error",
+        "continuous_shift",
+        "advection",
+        "online_invariance",
+        "invariance_by_layer",
+    ):
+        for ext in ("pdf", "png"):
+            assert (results / "figures" / f"{name}.{ext}").stat().st_size > 1000
+    summary = pd.read_csv(results / "summary.csv")
+    studies = {"equivariance", "continuous_shift", "advection", "online_invariance"}
+    assert studies <= set(summary["experiment"])
+    assert set(summary.loc[summary["experiment"].isin(studies), "scale"]) == {"quick"}
 
 
 def test_dvc_reads_metrics_and_plots(finished_run: Path, tmp_path: Path) -> None:

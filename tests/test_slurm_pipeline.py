@@ -26,12 +26,15 @@ def test_tiny_pipeline_runs_through_slurm_to_the_report(tmp_path: Path) -> None:
     workdir = make_workdir(tmp_path / "work")
     tiny = yaml.safe_load((REPO / "tests" / "data" / "tiny.yaml").read_text())
     tiny["runtime"] = {"gpus": {"red_green": 1, "quadrant": 1}}
-    # Every Exp 4 and Exp 5 rule once through the cluster (the local tiny run covers their grids):
+    # Every Exp 4, Exp 5 and related-study rule once through the cluster (the local tiny run
+    # covers their grids):
     # each SLURM job costs a submission and a Python start-up on the one test node.
     tiny["data_efficiency"].update(protocols=["corrected"], variants=["f_conv"])
     tiny["data_efficiency"].update(images_per_class=[None])
     tiny["patch_matching"].update(variants=["f_conv"], triplet_counts=[16])
     tiny["action_recognition"].update(protocols=["corrected"], variants=["f_conv"])
+    tiny["equivariance"].update(borders=["full_zero"])
+    tiny["online_invariance"].update(conditions=["pretrained_same_dataset"])
     (workdir / "tiny.yaml").write_text(yaml.safe_dump(tiny))
     shutil.copy(REPO / "dvc.yaml", workdir / "dvc.yaml")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,11 +21,14 @@ from transinv.atomic import write_json
 from transinv.borders import BORDER_NAMES
 from transinv.experiments.action_recognition_settings import DATASETS as ACTION_DATASETS
 from transinv.experiments.action_recognition_settings import ActionRecognitionSettings
+from transinv.experiments.advection_settings import STEPPER_BORDERS
 from transinv.experiments.data_efficiency_settings import (
     FULL,
     DataEfficiencySettings,
     PatchMatchingSettings,
 )
+from transinv.experiments.online_invariance_settings import ARCHITECTURES as ONLINE_ARCHITECTURES
+from transinv.experiments.online_invariance_settings import CONDITIONS
 from transinv.jobs import finish
 from transinv.models.pretrained import IMAGENET_WEIGHTS
 from transinv.models.quadrant import INITS, QUADRANT_ARCHITECTURES
@@ -411,6 +415,77 @@ def _cmd_translation_1d(args: argparse.Namespace) -> None:
     translation_1d.summary_record(sweep, settings, protocol_scale(settings)).save(args.output)
 
 
+def _cmd_equivariance(args: argparse.Namespace) -> None:
+    from transinv.experiments import equivariance
+    from transinv.experiments.equivariance_settings import EquivarianceSettings
+
+    settings = parse_settings(EquivarianceSettings, args.settings)
+    checkpoint = Path(args.checkpoint or Path(args.output).with_suffix(".ckpt.pt"))
+    record = equivariance.run(
+        args.border,
+        args.seed,
+        settings,
+        _runtime(args),
+        protocol_scale(settings),
+        checkpoint,
+        Path(args.maps),
+    )
+    finish(record, args.output, checkpoint)
+
+
+def _cmd_continuous_shift(args: argparse.Namespace) -> None:
+    from transinv.experiments import continuous_shift
+    from transinv.experiments.continuous_shift_settings import ContinuousShiftSettings
+
+    settings = parse_settings(ContinuousShiftSettings, args.settings)
+    record = continuous_shift.run(args.border, settings, _runtime(args), protocol_scale(settings))
+    finish(record, args.output)
+
+
+def _cmd_advection(args: argparse.Namespace) -> None:
+    from transinv.experiments import advection
+    from transinv.experiments.advection_settings import AdvectionSettings
+
+    settings = parse_settings(AdvectionSettings, args.settings)
+    record = advection.run(args.border, settings, _runtime(args), protocol_scale(settings))
+    finish(record, args.output)
+
+
+def _cmd_online_invariance(args: argparse.Namespace) -> None:
+    from transinv.experiments import online_invariance
+    from transinv.experiments.online_invariance_settings import OnlineInvarianceSettings
+
+    settings = parse_settings(OnlineInvarianceSettings, args.settings)
+    checkpoints = Path(args.checkpoint_dir or Path(args.output).with_suffix(".ckpt"))
+    record = online_invariance.run(
+        args.arch,
+        args.border,
+        args.condition,
+        args.seed,
+        settings,
+        _runtime(args),
+        protocol_scale(settings),
+        checkpoints,
+    )
+    record.save(args.output)
+    shutil.rmtree(checkpoints, ignore_errors=True)  # a finished run is never resumed
+
+
+def _cmd_paper(args: argparse.Namespace) -> None:
+    from transinv.paper_report import build_paper, write_previews
+
+    build_paper(
+        Path(args.summary),
+        Path(args.config),
+        Path(args.tables),
+        Path(args.figures),
+        Path(args.pdf),
+        Path(args.latex_dir),
+    )
+    if args.preview:
+        write_previews(Path(args.pdf), Path(args.preview))
+
+
 def _cmd_fetch(args: argparse.Namespace) -> None:
     from transinv.fetch import fetch_dataset
 
@@ -465,46 +540,58 @@ def _cmd_table(args: argparse.Namespace) -> None:
         writers[args.name](summary, args.tex, args.csv)
 
 
+#: Figures drawn from the summary alone: name -> (plotting module, function).
+SUMMARY_FIGURES: dict[str, tuple[str, str]] = {
+    "red-green": ("transinv.plots.red_green", "plot_red_green"),
+    "quadrant": ("transinv.plots.quadrant", "plot_quadrant"),
+    "shift-curve": ("transinv.plots.shift", "plot_shift_curve"),
+    "data-efficiency": ("transinv.plots.data_efficiency", "plot_data_efficiency"),
+    "action-training-curves": ("transinv.plots.action_recognition", "plot_action_training_curves"),
+    "equivariance-error": ("transinv.plots.equivariance", "plot_equivariance_error"),
+    "continuous-shift": ("transinv.plots.continuous_shift", "plot_continuous_shift"),
+    "advection": ("transinv.plots.continuous_shift", "plot_advection"),
+    "online-invariance": ("transinv.plots.online_invariance", "plot_online_invariance"),
+    "invariance-by-layer": ("transinv.plots.online_invariance", "plot_invariance_by_layer"),
+}
+#: Figures drawn from several data files of their experiment (one per job).
+MULTI_INPUT_FIGURES = ("equivariance-maps",)
+
+
 def _cmd_figure(args: argparse.Namespace) -> None:
+    import importlib
+
     from transinv.summary import read_summary
 
-    if args.name == "red-green":
-        from transinv.plots.red_green import plot_red_green
-
-        plot_red_green(read_summary(args.input), args.pdf, args.png)
+    if len(args.input) > 1 and args.name not in MULTI_INPUT_FIGURES:
+        raise SystemExit(f"figure {args.name} reads one --input file, got {len(args.input)}")
+    source = args.input[0]
+    pdf, png = Path(args.pdf), Path(args.png)
+    if args.name in SUMMARY_FIGURES:
+        module, function = SUMMARY_FIGURES[args.name]
+        getattr(importlib.import_module(module), function)(read_summary(source), pdf, png)
     elif args.name == "rook":
         from transinv.experiments.rook import images_of_summary
         from transinv.plots.rook import plot_rook
 
-        summary = read_summary(args.input)
-        plot_rook(images_of_summary(summary), summary, Path(args.pdf), Path(args.png))
+        summary = read_summary(source)
+        plot_rook(images_of_summary(summary), summary, pdf, png)
     elif args.name == "border-maps":
         from transinv.plots.border_maps import plot_border_maps
 
-        data = json.loads(Path(args.input).read_text(encoding="utf-8"))
-        plot_border_maps(data, Path(args.pdf), Path(args.png))
+        plot_border_maps(json.loads(Path(source).read_text(encoding="utf-8")), pdf, png)
     elif args.name == "translation-1d":
         import pandas as pd
 
         from transinv.plots.translation_1d import plot_translation_1d
 
-        plot_translation_1d(pd.read_csv(args.input), Path(args.pdf), Path(args.png))
-    elif args.name == "quadrant":
-        from transinv.plots.quadrant import plot_quadrant
+        plot_translation_1d(pd.read_csv(source), pdf, png)
+    elif args.name == "equivariance-maps":
+        import pandas as pd
 
-        plot_quadrant(read_summary(args.input), Path(args.pdf), Path(args.png))
-    elif args.name == "shift-curve":
-        from transinv.plots.shift import plot_shift_curve
+        from transinv.plots.equivariance import plot_equivariance_maps
 
-        plot_shift_curve(read_summary(args.input), Path(args.pdf), Path(args.png))
-    elif args.name == "data-efficiency":
-        from transinv.plots.data_efficiency import plot_data_efficiency
-
-        plot_data_efficiency(read_summary(args.input), Path(args.pdf), Path(args.png))
-    elif args.name == "action-training-curves":
-        from transinv.plots.action_recognition import plot_action_training_curves
-
-        plot_action_training_curves(read_summary(args.input), Path(args.pdf), Path(args.png))
+        maps = pd.concat([pd.read_csv(path) for path in args.input], ignore_index=True)
+        plot_equivariance_maps(maps, pdf, png)
 
 
 def _cmd_check_captions(args: argparse.Namespace) -> None:
@@ -519,16 +606,7 @@ def _cmd_check_captions(args: argparse.Namespace) -> None:
     log.info("%d report captions render cleanly", len(captions))
 
 
-FIGURES = (
-    "red-green",
-    "rook",
-    "border-maps",
-    "translation-1d",
-    "quadrant",
-    "shift-curve",
-    "data-efficiency",
-    "action-training-curves",
-)
+FIGURES = (*SUMMARY_FIGURES, "rook", "border-maps", "translation-1d", *MULTI_INPUT_FIGURES)
 #: Table name -> the summary metric it shows (Exp 3 has one table per metric, as the paper).
 SHIFT_TABLES = {"shift-diagonal": "diagonal_accuracy", "shift-consistency": "consistency"}
 EXP4_TABLES = ("data-efficiency", "patch-matching")
@@ -828,6 +906,59 @@ def build_parser() -> argparse.ArgumentParser:
     _settings_option(sub, "translation_1d")
 
     sub = command(
+        "equivariance",
+        _cmd_equivariance,
+        "Train Wolf's LeNet with one border type on real MNIST digits, then measure each "
+        "layer's equivariance error under integer shifts and the logits' invariance. "
+        "Resumes from --checkpoint.",
+    )
+    sub.add_argument("--border", required=True, choices=BORDER_NAMES)
+    sub.add_argument("--seed", required=True, type=_non_negative)
+    sub.add_argument("--maps", required=True, help="CSV of the illustration's maps to write")
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    sub.add_argument("--checkpoint", help="checkpoint file [next to --output]")
+    _settings_option(sub, "equivariance")
+    _add_runtime(sub)
+
+    sub = command(
+        "continuous-shift",
+        _cmd_continuous_shift,
+        "McGreivy & Hakim on images: each LeNet layer's error under sub-pixel (Fourier) "
+        "translations, for one border type, without and with subsampling.",
+    )
+    sub.add_argument("--border", required=True, choices=BORDER_NAMES)
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    _settings_option(sub, "continuous_shift")
+    _add_runtime(sub)
+
+    sub = command(
+        "advection",
+        _cmd_advection,
+        "McGreivy & Hakim's PDE example: CNN time-steppers for u_t + c u_x = 0 rolled out "
+        "from initial conditions translated by fractions of a cell.",
+    )
+    sub.add_argument("--border", required=True, choices=STEPPER_BORDERS)
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    _settings_option(sub, "advection")
+    _add_runtime(sub)
+
+    sub = command(
+        "online-invariance",
+        _cmd_online_invariance,
+        "Biscione & Bowers: learn new objects at one canvas location (after one pretraining "
+        "condition) and test them at every location of a grid. Resumes each phase from its "
+        "checkpoint in --checkpoint-dir.",
+    )
+    sub.add_argument("--arch", required=True, choices=ONLINE_ARCHITECTURES)
+    sub.add_argument("--border", required=True, choices=BORDER_NAMES)
+    sub.add_argument("--condition", required=True, choices=CONDITIONS)
+    sub.add_argument("--seed", required=True, type=_non_negative)
+    sub.add_argument("--output", required=True, help="run record (JSON) to write")
+    sub.add_argument("--checkpoint-dir", help="folder of the phases' checkpoints [beside --output]")
+    _settings_option(sub, "online_invariance")
+    _add_runtime(sub)
+
+    sub = command(
         "fetch",
         _cmd_fetch,
         "Download a dataset archive, check its pinned SHA-256, extract it safely "
@@ -885,10 +1016,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="config file, merged in order; repeat for several [config/config.yaml]",
     )
 
+    sub = command(
+        "paper",
+        _cmd_paper,
+        "Typeset results/paper.pdf (the paper-shaped report: claims, tables beside the "
+        "paper's numbers, figures, verdicts, provenance) and a LaTeX main.tex of the same.",
+    )
+    sub.add_argument("--summary", required=True, help="results/summary.csv")
+    sub.add_argument("--config", required=True, help="the run's resolved config (YAML)")
+    sub.add_argument("--tables", required=True, help="folder of the tables (.tex, .csv)")
+    sub.add_argument("--figures", required=True, help="folder of the figures (.pdf, .png)")
+    sub.add_argument("--pdf", required=True, help="PDF to write")
+    sub.add_argument("--latex-dir", required=True, help="folder for main.tex")
+    sub.add_argument("--preview", help="also write a PNG of the first pages here")
+
     sub = command("figure", _cmd_figure, "Draw one figure (PDF and PNG).")
     sub.add_argument("name", choices=FIGURES)
     sub.add_argument(
-        "--input", required=True, help="summary CSV, or the experiment's own data file"
+        "--input",
+        required=True,
+        nargs="+",
+        help="summary CSV, or the experiment's own data file(s)",
     )
     sub.add_argument("--pdf", required=True)
     sub.add_argument("--png", required=True)

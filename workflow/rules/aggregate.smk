@@ -35,3 +35,24 @@ rule resolved_config:
         config=json.dumps(config, sort_keys=True),
     shell:
         "transinv write-config --config {params.config:q} --output {output.config} > {log} 2>&1"
+
+
+# The paper-shaped report: a leaf of the DAG, remade exactly when a table, a figure,
+# the summary or the config changes.
+rule paper:
+    input:
+        summary="results/summary.csv",
+        config="results/config.yaml",
+        artefacts=report_inputs(),
+    output:
+        pdf="results/paper.pdf",
+        latex="results/paper/main.tex",
+    log:
+        "logs/paper.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    shell:
+        "transinv paper --summary {input.summary} --config {input.config}"
+        " --tables results/tables --figures results/figures --pdf {output.pdf}"
+        " --latex-dir results/paper > {log} 2>&1"

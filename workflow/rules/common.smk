@@ -29,6 +29,10 @@ from transinv.experiments import (
     shift_budget,
 )
 from transinv.experiments.action_recognition_settings import ActionRecognitionSettings
+from transinv.experiments.advection_settings import AdvectionSettings
+from transinv.experiments.continuous_shift_settings import ContinuousShiftSettings
+from transinv.experiments.equivariance_settings import EquivarianceSettings
+from transinv.experiments.online_invariance_settings import OnlineInvarianceSettings
 from transinv.experiments.data_efficiency_settings import (
     DataEfficiencySettings,
     PatchMatchingSettings,
@@ -86,6 +90,10 @@ SHIFT = from_mapping(ShiftSettings, config["shift"])
 DATA_EFFICIENCY = from_mapping(DataEfficiencySettings, config["data_efficiency"])
 PATCH_MATCHING = from_mapping(PatchMatchingSettings, config["patch_matching"])
 ACTION_RECOGNITION = from_mapping(ActionRecognitionSettings, config["action_recognition"])
+EQUIVARIANCE = from_mapping(EquivarianceSettings, config["equivariance"])
+CONTINUOUS_SHIFT = from_mapping(ContinuousShiftSettings, config["continuous_shift"])
+ADVECTION = from_mapping(AdvectionSettings, config["advection"])
+ONLINE_INVARIANCE = from_mapping(OnlineInvarianceSettings, config["online_invariance"])
 SECTIONS = {
     "red_green": RED_GREEN,
     "rook": ROOK,
@@ -95,14 +103,38 @@ SECTIONS = {
     "data_efficiency": DATA_EFFICIENCY,
     "patch_matching": PATCH_MATCHING,
     "action_recognition": ACTION_RECOGNITION,
+    "equivariance": EQUIVARIANCE,
+    "continuous_shift": CONTINUOUS_SHIFT,
+    "advection": ADVECTION,
+    "online_invariance": ONLINE_INVARIANCE,
 }
-ACTION_RECOGNITION.check_roots()
-quadrant.check_inputs(QUADRANT, image_root_fetched=fetched_dataset(QUADRANT.image_root) is not None)
-for arch in quadrant.left_out(QUADRANT):
-    logger.warning(
-        f"quadrant: quadrant.pretrained_weights.{arch} is null, so {arch}'s pretrained_frozen"
-        " runs are left out; give the path of a 1000-class state dict to include them"
+#: The experiments this run includes (config `experiments`); the others plan no job.
+INCLUDED = set(config["experiments"])
+
+
+def check_online_invariance(settings):
+    """Refuse a training location off the heat-map's grid before any job starts."""
+    size = settings.grid_size
+    if not all(0 <= cell < size for cell in settings.train_cell):
+        raise ValueError(
+            f"online_invariance.train_cell {list(settings.train_cell)} lies outside the "
+            f"{size}x{size} grid of locations: give a (column, row) in 0..{size - 1}"
+        )
+
+
+if "action_recognition" in INCLUDED:
+    ACTION_RECOGNITION.check_roots()
+if "online_invariance" in INCLUDED:
+    check_online_invariance(ONLINE_INVARIANCE)
+if "quadrant" in INCLUDED:
+    quadrant.check_inputs(
+        QUADRANT, image_root_fetched=fetched_dataset(QUADRANT.image_root) is not None
     )
+    for arch in quadrant.left_out(QUADRANT):
+        logger.warning(
+            f"quadrant: quadrant.pretrained_weights.{arch} is null, so {arch}'s pretrained_frozen"
+            " runs are left out; give the path of a 1000-class state dict to include them"
+        )
 
 CONDA_ENV = "../../envs/transinv.yaml"
 BORDER_PATTERN = "|".join(BORDER_NAMES)
@@ -555,40 +587,113 @@ def action_mem_mb(wildcards):
     return action_recognition_budget.job_memory_mb(on_gpu("action_recognition"), workers)
 
 
+def equivariance_runs():
+    return expand(
+        "results/equivariance/runs/{border}/seed{seed}.json",
+        border=EQUIVARIANCE.borders,
+        seed=EQUIVARIANCE.seeds,
+    )
+
+
+def equivariance_maps():
+    return expand(
+        "results/equivariance/maps/{border}/seed{seed}.csv",
+        border=EQUIVARIANCE.borders,
+        seed=EQUIVARIANCE.seeds,
+    )
+
+
+def continuous_shift_runs():
+    return expand("results/continuous_shift/runs/{border}.json", border=CONTINUOUS_SHIFT.borders)
+
+
+def advection_runs():
+    return expand("results/advection/runs/{border}.json", border=ADVECTION.borders)
+
+
+def online_invariance_runs():
+    return expand(
+        "results/online_invariance/runs/{arch}/{border}/{condition}/seed{seed}.json",
+        arch=ONLINE_INVARIANCE.architectures,
+        border=ONLINE_INVARIANCE.borders,
+        condition=ONLINE_INVARIANCE.conditions,
+        seed=ONLINE_INVARIANCE.seeds,
+    )
+
+
+#: Experiment -> its run records; the summary reads those of the included experiments.
+RUN_RECORDS = {
+    "red_green": red_green_runs,
+    "rook": rook_runs,
+    "translation_1d": lambda: ["results/translation_1d/run.json"],
+    "quadrant": quadrant_runs,
+    "shift": shift_runs,
+    "data_efficiency": data_efficiency_runs,
+    "patch_matching": patch_matching_runs,
+    "action_recognition": action_recognition_runs,
+    "equivariance": equivariance_runs,
+    "continuous_shift": continuous_shift_runs,
+    "advection": advection_runs,
+    "online_invariance": online_invariance_runs,
+}
+
+
+def online_invariance_mem_mb(wildcards):
+    """Memory of one online-invariance job: the pretraining canvases dominate (float32, one
+    channel, plus a fifth held out), then the net; 1.5x headroom for batches and copies."""
+    settings = ONLINE_INVARIANCE
+    canvases = 1.2 * settings.pretrain_samples * settings.canvas_px**2 * 4 / 2**20
+    return round(1000 + 1.5 * canvases)
+
+
 def all_run_records():
-    return (
-        red_green_runs()
-        + rook_runs()
-        + ["results/translation_1d/run.json"]
-        + quadrant_runs()
-        + shift_runs()
-        + data_efficiency_runs()
-        + patch_matching_runs()
-        + action_recognition_runs()
+    return [path for name, runs in RUN_RECORDS.items() if name in INCLUDED for path in runs()]
+
+
+#: Experiment -> the figures and tables it draws (results/figures, results/tables).
+FIGURES = {
+    "red_green": ["red_green"],
+    "rook": ["rook"],
+    "translation_1d": ["translation_1d"],
+    "quadrant": ["quadrant"],
+    "shift": ["shift_curve"],
+    "data_efficiency": ["data_efficiency"],
+    "action_recognition": ["action_training_curves"],
+    "equivariance": ["equivariance_maps", "equivariance_error"],
+    "continuous_shift": ["continuous_shift"],
+    "advection": ["advection"],
+    "online_invariance": ["online_invariance", "invariance_by_layer"],
+}
+TABLES = {
+    "red_green": ["red_green"],
+    "shift": ["shift_diagonal", "shift_consistency"],
+    "data_efficiency": ["data_efficiency"],
+    "patch_matching": ["patch_matching"],
+    "action_recognition": ["action_recognition"],
+}
+
+
+def included_artefacts(kind):
+    """The figures or tables of the included experiments (the border maps always)."""
+    names = FIGURES if kind == "figures" else TABLES
+    chosen = [name for experiment in names if experiment in INCLUDED for name in names[experiment]]
+    return chosen + (["border_maps"] if kind == "figures" else [])
+
+
+def report_inputs():
+    """Input of the paper report: every table and figure the run draws."""
+    return expand(
+        "results/tables/{name}.{ext}", name=included_artefacts("tables"), ext=["tex", "csv"]
+    ) + expand(
+        "results/figures/{name}.{ext}", name=included_artefacts("figures"), ext=["pdf", "png"]
     )
 
 
 def final_targets():
-    figures = [
-        "red_green",
-        "rook",
-        "border_maps",
-        "translation_1d",
-        "quadrant",
-        "shift_curve",
-        "data_efficiency",
-        "action_training_curves",
+    return [
+        "results/summary.csv",
+        "results/metrics.json",
+        "results/config.yaml",
+        "results/paper.pdf",
+        *report_inputs(),
     ]
-    tables = [
-        "red_green",
-        "shift_diagonal",
-        "shift_consistency",
-        "data_efficiency",
-        "patch_matching",
-        "action_recognition",
-    ]
-    return (
-        ["results/summary.csv", "results/metrics.json", "results/config.yaml"]
-        + expand("results/tables/{name}.{ext}", name=tables, ext=["tex", "csv"])
-        + expand("results/figures/{name}.{ext}", name=figures, ext=["pdf", "png"])
-    )
