@@ -24,7 +24,7 @@ reproduce: install
 	$(RUN) $(BIN)/transinv check-captions
 	$(RUN) $(BIN)/snakemake --cores $(CORES)
 	$(RUN) $(BIN)/snakemake --report results/report.html
-	@echo "Done: tables in results/tables, figures in results/figures, report results/report.html"
+	@echo "Done: results/paper.pdf (the paper-shaped report), tables in results/tables, figures in results/figures, workflow report results/report.html"
 
 report: install
 	$(RUN) $(BIN)/transinv check-captions

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,50 +12,90 @@ import pandas as pd
 import pytest
 import torch
 
+from transinv.borders import BORDER_NAMES
 from transinv.experiments import equivariance
 from transinv.experiments.equivariance_settings import EquivarianceSettings
 from transinv.models.lenet import WolfLeNet
 from transinv.plots.equivariance import plot_equivariance_error, plot_equivariance_maps
 from transinv.settings import Runtime
 from transinv.summary import build_summary
-from transinv.training import load_checkpoint
+from transinv.training import TrainingInterrupted, load_checkpoint
 
 SHIFTS = range(4)
 
 
-def _canvases(count: int = 3, canvas_px: int = 40) -> torch.Tensor:
+def _canvases(canvas_px: int = 36, count: int = 3) -> torch.Tensor:
     digits, _ = equivariance._tensors(equivariance.split_digits(100, 0)[1][:count])
     return equivariance.on_canvas(digits, canvas_px)
 
 
-def _errors(border: str) -> pd.DataFrame:
+def _random_net(border: str) -> WolfLeNet:
     torch.manual_seed(0)
     model = WolfLeNet(border, channels=(3, 3, 3, 2)).eval()
     with torch.no_grad():  # biases well away from zero: the background maps to a constant
         for module in model.modules():
             if isinstance(module, torch.nn.Conv2d):
                 module.bias.uniform_(0.1, 0.5)
-    return pd.DataFrame(equivariance.equivariance_errors(model, border, _canvases(), SHIFTS))
+    return model
 
 
-@pytest.mark.parametrize(
-    "border", ["valid", "same_zero", "same_circular", "same_reflect", "full_zero", "full_circular"]
-)
+def _errors(border: str, canvas_px: int = 36) -> pd.DataFrame:
+    rows = equivariance.equivariance_errors(
+        _random_net(border), border, _canvases(canvas_px), SHIFTS
+    )
+    return pd.DataFrame(rows)
+
+
+def _whole_map(errors: pd.DataFrame) -> pd.Series:
+    return errors.loc[(errors["region"] == "whole_map") & (errors["shift_px"] > 0), "value"]
+
+
+@pytest.mark.parametrize("border", BORDER_NAMES)
 def test_interior_error_is_zero_at_integer_shifts_for_every_border(border: str) -> None:
     errors = _errors(border)
     interior = errors[errors["region"] == "interior"]
-    assert len(interior) == len(SHIFTS) * 4
+    assert len(interior) == len(SHIFTS) * len(equivariance.LAYERS)
     assert interior["value"].max() <= 1e-6
 
 
-def test_whole_map_is_exact_only_where_the_border_is_periodic() -> None:
-    circular = _errors("same_circular")
-    assert circular.loc[circular["region"] == "whole_map", "value"].max() <= 1e-6
-    for border in ("same_zero", "full_zero"):
-        errors = _errors(border)
-        moved = errors[(errors["region"] == "whole_map") & (errors["shift_px"] > 0)]
-        # the zero pad frames a non-zero background: artefacts that a roll moves
-        assert moved.loc[moved["layer"] == "layer4", "value"].min() > 1e-4
+def test_whole_map_is_exact_for_the_same_size_circular_border() -> None:
+    assert _whole_map(_errors("same_circular")).max() <= 1e-6
+
+
+@pytest.mark.parametrize("border", ["valid", "full_circular"])
+def test_whole_map_is_exact_while_the_digit_is_far_from_the_edges(border: str) -> None:
+    # Layer 4 sees 17 px: on a 64-px canvas the centred digit's ink stays >= 16 px (plus
+    # the shift) from both edges, so the map's roll wraps only the black background in.
+    assert _whole_map(_errors(border, canvas_px=64)).max() <= 1e-6
+    # Near the edges the map's roll (at the map's width, not the canvas's) wraps ink in.
+    assert _whole_map(_errors(border, canvas_px=36)).max() > 1e-4
+
+
+@pytest.mark.parametrize("border", ["same_zero", "full_zero"])
+def test_zero_padding_leaves_artefacts_that_a_shift_moves(border: str) -> None:
+    whole = _errors(border, canvas_px=64)
+    moved = whole[(whole["region"] == "whole_map") & (whole["shift_px"] > 0)]
+    # on the canvas that makes valid and full_circular exact, zero padding still is not
+    assert moved.loc[moved["layer"] == "layer4", "value"].min() > 1e-4
+
+
+def test_a_digit_moved_onto_the_zero_border_changes_its_own_response() -> None:
+    """An integer roll that brings the ink into the padded band: the digit's response in
+    that band differs from the moved response with zero padding, not with circular."""
+    canvases = _canvases()
+    ink_columns = canvases.sum(dim=(0, 1, 2)).nonzero()
+    shift = -int(ink_columns.min())  # the leftmost ink lands on column 0
+    first, _ = equivariance.padding_free_span("same_zero", 5, canvases.shape[-1])["layer4"]
+    band = (..., slice(0, first))
+    errors = {}
+    for border in ("same_zero", "same_circular"):
+        model = _random_net(border)
+        clean = equivariance.feature_maps(model, canvases)["layer4"]
+        moved = equivariance.feature_maps(model, torch.roll(canvases, shift, dims=-1))["layer4"]
+        reference = torch.roll(clean, shift, dims=-1)
+        errors[border] = equivariance.relative_error(moved[band], reference[band])
+    assert errors["same_zero"] > 1e-2
+    assert errors["same_circular"] <= 1e-6
 
 
 def test_padding_free_span_follows_the_border_core() -> None:
@@ -60,6 +103,14 @@ def test_padding_free_span_follows_the_border_core() -> None:
     assert spans["layer1"] == (2, 38) and spans["layer4"] == (8, 32)
     assert equivariance.padding_free_span("valid", 5, 40)["layer4"] == (0, 24)
     assert equivariance.padding_free_span("full_zero", 5, 40)["layer4"] == (16, 40)
+    assert equivariance.padding_free_span("full_circular", 3, 40)["layer4"] == (8, 40)
+
+
+def test_a_canvas_without_an_interior_is_refused() -> None:
+    with pytest.raises(ValueError, match="larger canvas"):
+        equivariance.equivariance_errors(
+            _random_net("same_zero"), "same_zero", _canvases(canvas_px=20), range(5)
+        )
 
 
 def test_split_is_balanced_and_disjoint() -> None:
@@ -69,10 +120,19 @@ def test_split_is_balanced_and_disjoint() -> None:
     assert not set(train) & set(test) and len(train) + len(test) == 5000
 
 
-def test_translate_fills_with_black() -> None:
+def test_probe_digits_cover_every_class() -> None:
+    _, test = equivariance.split_digits(200, 1988)
+    probe = equivariance.probe_indices(len(test), 20)
+    _, labels = equivariance._tensors(test[probe])
+    assert len(probe) == 20 and set(labels.tolist()) == set(range(10))
+
+
+def test_translate_fills_with_black_and_logit_shifts_stop_at_the_margin() -> None:
     image = torch.arange(1.0, 6.0).reshape(1, 1, 1, 5)
     assert equivariance.translate(image, 2).flatten().tolist() == [0, 0, 1, 2, 3]
     assert equivariance.translate(image, -1).flatten().tolist() == [2, 3, 4, 5, 0]
+    assert list(equivariance.logit_shifts(6)) == [-3, -2, -1, 0, 1, 2, 3]
+    assert list(equivariance.logit_shifts(20)) == list(range(-4, 5))
 
 
 TINY = EquivarianceSettings(
@@ -85,6 +145,7 @@ TINY = EquivarianceSettings(
     max_shift_px=2,
     error_digits=4,
 )
+MAPS_COLUMNS = ["border", "image", "kind", "channel", "row", "col", "value"]
 
 
 def test_a_tiny_run_records_every_metric_and_draws(tmp_path: Path) -> None:
@@ -101,22 +162,30 @@ def test_a_tiny_run_records_every_metric_and_draws(tmp_path: Path) -> None:
         )
         record.save(tmp_path / f"{border}.json")
         records.append(tmp_path / f"{border}.json")
-        maps.append(pd.read_csv(tmp_path / f"{border}.csv"))
-        metrics = {row["metric"] for row in record.rows}
-        assert metrics == {
+        frame = pd.read_csv(tmp_path / f"{border}.csv")
+        assert list(frame.columns) == MAPS_COLUMNS
+        maps.append(frame)
+        rows = pd.DataFrame(record.rows)
+        assert set(rows["protocol"]) == {"integer_shift"}
+        assert set(rows["metric"]) == {
             "test_accuracy",
             "equivariance_error",
             "logit_change",
             "prediction_agreement",
         }
-        errors = [row for row in record.rows if row["metric"] == "equivariance_error"]
-        assert {row["shift_px"] for row in errors} == {0, 1, 2}
-        assert {row["region"] for row in errors} == {"interior", "whole_map"}
+        errors = rows[rows["metric"] == "equivariance_error"]
+        assert set(errors["shift_px"]) == {0, 1, 2}
+        assert set(errors["region"]) == {"interior", "whole_map"}
+        assert set(errors["layer"]) == set(equivariance.LAYERS)
+        assert errors.loc[errors["region"] == "interior", "value"].max() <= 1e-6
+        invariance = rows[rows["metric"] == "prediction_agreement"]
+        assert set(invariance["shift_px"]) == {-1, 0, 1}
+        assert invariance.loc[invariance["shift_px"] == 0, "value"].item() == 100.0
+        accuracy = rows.loc[rows["metric"] == "test_accuracy", "value"].item()
+        assert accuracy == record.details["history"][-1]["test_val_accuracy"]
     frame = pd.concat(maps)
-    assert set(frame["kind"]) == {"input", "layer4"} and set(frame["image"]) == {
-        "original",
-        "shifted",
-    }
+    assert set(frame["kind"]) == {"input", "layer4"}
+    assert set(frame["image"]) == {"original", "shifted"}
     summary = build_summary(records)
     for name, draw, data in (
         ("error", plot_equivariance_error, summary),
@@ -126,23 +195,39 @@ def test_a_tiny_run_records_every_metric_and_draws(tmp_path: Path) -> None:
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
 
 
-def test_a_killed_training_resumes_from_its_checkpoint(tmp_path: Path) -> None:
-    checkpoint = tmp_path / "run.pt"
+class _TerminateAfterFirstEpoch(logging.Handler):
+    """Sends this process SIGTERM when epoch 1 is logged, as a scheduler kills a job."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "epoch 1:" in record.getMessage():
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_a_killed_training_resumes_from_its_checkpoint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = replace(TINY, epochs=2)
-    job_key = equivariance.Job("equivariance", {"border": "same_zero", "seed": 0},
-                               settings.for_job(), Runtime()).key  # fmt: skip
-    # a first epoch written under this job's identity, as a killed job leaves it
-    first = equivariance.run(
-        "same_zero", 0, replace(TINY, epochs=1), Runtime(), "quick", checkpoint,
-        tmp_path / "maps.csv",
-    )  # fmt: skip
-    state = load_checkpoint(checkpoint)
+
+    def run(checkpoint: Path) -> dict:
+        record = equivariance.run(
+            "same_zero", 0, settings, Runtime(), "quick", checkpoint, tmp_path / "maps.csv"
+        )
+        return {"history": record.details["history"], "rows": record.rows}
+
+    caplog.set_level(logging.INFO, logger=equivariance.log.name)
+    killer = _TerminateAfterFirstEpoch()
+    equivariance.log.addHandler(killer)
+    try:
+        with pytest.raises(TrainingInterrupted):
+            run(tmp_path / "killed.pt")
+    finally:
+        equivariance.log.removeHandler(killer)
+    state = load_checkpoint(tmp_path / "killed.pt")
     assert state is not None and state["epoch"] == 1
-    state["run_key"] = job_key
-    torch.save(state, checkpoint)
-    resumed = equivariance.run(
-        "same_zero", 0, settings, Runtime(), "quick", checkpoint, tmp_path / "maps.csv"
-    )
-    history = resumed.details["history"]
-    assert [epoch["epoch"] for epoch in history] == [1, 2]
-    assert history[0] == first.details["history"][0]
+
+    resumed = run(tmp_path / "killed.pt")
+    assert [epoch["epoch"] for epoch in resumed["history"]] == [1, 2]
+    assert resumed["history"][0] == state["history"][0]
+    assert "resuming from" in caplog.text
+    uninterrupted = run(tmp_path / "whole.pt")
+    assert resumed["rows"] == uninterrupted["rows"]

@@ -7,9 +7,13 @@ border*. Here his net and its twins of every border type are trained on real dig
 the claim is measured per layer, twice: on the map positions whose receptive field sees
 no padding (where theory says the error is exactly zero for every border), and on the
 whole map (where zero padding with non-zero biases leaves artefacts fixed to the frame,
-which a shift of the content does not move; circular padding has none). The logits are
-measured too: no border makes the classifier invariant, since its linear layer reads
-every position with its own weight.
+which a shift of the content does not move). The reference is the map rolled by the
+shift; a map as wide as the canvas (``same_circular``) is then exact everywhere, while a
+map that shrinks or grows (``valid``, ``full_circular``) is exact on the whole map only
+while the digit stays a receptive field away from the canvas edges, since the map's roll
+wraps at another width than the canvas's. The logits are measured too: no border makes
+the classifier invariant, since its linear layer reads every position with its own
+weight.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from transinv.metrics.equivariance import layer_outputs, relative_error
 from transinv.models.lenet import WolfLeNet
 from transinv.records import RunRecord
 from transinv.settings import Runtime
-from transinv.training import Split, TrainSettings, evaluate, seed_everything, train
+from transinv.training import Split, TrainSettings, seed_everything, train
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,9 @@ LAYERS = ("layer1", "layer2", "layer3", "layer4")
 #: The digit of the illustration: the first test digit of this class.
 ILLUSTRATION_CLASS = 3
 CLASSES = 10
+#: MNIST centres each digit's 20-px box in its 28-px field: up to this many pixels of
+#: zero-fill translation keep the box in frame, so the logits' shifts stop here.
+MNIST_MARGIN_PX = 4
 
 
 def split_digits(train_digits: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,6 +61,12 @@ def split_digits(train_digits: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     train = np.sort(chosen)
     test = np.setdiff1d(np.arange(len(labels)), train)
     return train, test
+
+
+def probe_indices(test_count: int, count: int) -> np.ndarray:
+    """Positions of ``count`` test digits spread evenly over the test set, which is in
+    class order, so every class is measured (the first digits would all be zeros)."""
+    return np.unique(np.linspace(0, test_count - 1, min(count, test_count)).round().astype(int))
 
 
 def _tensors(indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,11 +116,19 @@ def feature_maps(model: WolfLeNet, images: torch.Tensor) -> dict[str, torch.Tens
 def equivariance_errors(
     model: WolfLeNet, border: str, canvases: torch.Tensor, shifts: range
 ) -> list[dict[str, float | int | str]]:
-    """Each layer's error under horizontal rolls of the canvas, whole map and interior."""
+    """Each layer's error under horizontal rolls of the canvas, on the whole map and on the
+    interior: the padding-free positions, less the first ``shift`` columns, where the
+    rolled reference wraps the map's other edge in."""
     if model.layer_names != LAYERS:
         raise ValueError(f"the spans assume Wolf's stride-1 layers; got {model.layer_names}")
     kernel_size = model.features.layer1[0].kernel_size[0]
     spans = padding_free_span(border, kernel_size, canvases.shape[-1])
+    first, stop = spans[LAYERS[-1]]
+    if first + max(shifts) >= stop:
+        raise ValueError(
+            f"a {canvases.shape[-1]}-px canvas leaves no {border} layer-4 position free of "
+            f"padding at a {max(shifts)} px shift; give a larger canvas"
+        )
     clean = feature_maps(model, canvases)
     rows: list[dict[str, float | int | str]] = []
     for shift in shifts:
@@ -128,7 +149,8 @@ def equivariance_errors(
 def logit_invariance(
     model: WolfLeNet, digits: torch.Tensor, shifts: range
 ) -> list[dict[str, float | int]]:
-    """How much the logits and the predicted class move when a 28-px digit is translated."""
+    """How much the logits (mean relative change) and the predicted class (% unchanged)
+    move when a 28-px digit is translated with black fill."""
     model.eval()
     clean = model(digits)
     predicted = clean.argmax(1)
@@ -137,15 +159,27 @@ def logit_invariance(
         logits = model(translate(digits, shift))
         change = (logits - clean).norm(dim=1) / clean.norm(dim=1)
         agreement = 100.0 * (logits.argmax(1) == predicted).float().mean()
-        rows.append({"shift_px": shift, "logit_change": float(change.mean())})
-        rows[-1]["prediction_agreement"] = float(agreement)
+        rows.append(
+            {
+                "shift_px": shift,
+                "logit_change": float(change.mean()),
+                "prediction_agreement": float(agreement),
+            }
+        )
     return rows
+
+
+def logit_shifts(max_shift_px: int) -> range:
+    """The 28-px digits' shifts: half the canvas shifts either way, at most MNIST's margin."""
+    reach = min(max_shift_px // 2, MNIST_MARGIN_PX)
+    return range(-reach, reach + 1)
 
 
 def illustration_maps(
     model: WolfLeNet, border: str, digit: torch.Tensor, settings: EquivarianceSettings
 ) -> pd.DataFrame:
-    """The illustration's pixels: the digit and its shifted copy, and their layer-4 maps."""
+    """The illustration's pixels, tidy: the digit on the canvas and the same canvas rolled
+    by ``max_shift_px`` (``image``), each as input and as layer-4 maps (``kind``)."""
     canvas = on_canvas(digit.unsqueeze(0), settings.canvas_px)
     frames = []
     for image, pixels in (
@@ -161,7 +195,6 @@ def illustration_maps(
                         "border": border,
                         "image": image,
                         "kind": kind,
-                        "shift_px": settings.max_shift_px if image == "shifted" else 0,
                         "channel": channel,
                         "row": row,
                         "col": col,
@@ -210,17 +243,17 @@ def run(
         ),
     )
     model = model.cpu().eval()
-    _, accuracy = evaluate(model, test_split, torch.device("cpu"))
+    # The monitor evaluated the kept (last) epoch on the test digits already.
+    accuracy = outcome.history[-1]["test_val_accuracy"]
 
     record = job.record(dataset=DATASET, scale=scale, model=MODEL, padding=border, seed=seed)
     record.add(PROTOCOL, "test_accuracy", accuracy)
-    probe = test_split.images[: settings.error_digits]
+    probe = test_split.images[probe_indices(len(test_idx), settings.error_digits)]
     canvases = on_canvas(probe, settings.canvas_px)
     for row in equivariance_errors(model, border, canvases, range(settings.max_shift_px + 1)):
         value = row.pop("value")
         record.add(PROTOCOL, "equivariance_error", value, **row)
-    half = settings.max_shift_px // 2
-    for row in logit_invariance(model, probe, range(-half, half + 1)):
+    for row in logit_invariance(model, probe, logit_shifts(settings.max_shift_px)):
         shift = row.pop("shift_px")
         for metric, value in row.items():
             record.add(PROTOCOL, metric, value, shift_px=shift)
@@ -228,6 +261,12 @@ def run(
     digit = test_split.images[int((test_split.labels == ILLUSTRATION_CLASS).nonzero()[0])]
     maps = illustration_maps(model, border, digit, settings)
     write_with(maps_path, lambda tmp: maps.to_csv(tmp, index=False, float_format="%.5g"))
-    record.details = {"history": outcome.history, "train_digits": len(train_idx)}
+    record.details = {
+        "history": outcome.history,
+        "train_digits": len(train_idx),
+        "probe_digits": len(probe),
+        # zero-fill shifts of 28-px digits, clipped to MNIST's margin
+        "logit_shifts_px": list(logit_shifts(settings.max_shift_px)),
+    }
     log.info("equivariance %s seed %d: test accuracy %.1f%%", border, seed, accuracy)
     return job.done(record)

@@ -33,6 +33,17 @@ def _image(frame: pd.DataFrame) -> np.ndarray:
     return pixels
 
 
+def _shift(maps: pd.DataFrame) -> int:
+    """The roll between the original and the shifted canvas, read from their pixels: while
+    the digit stays inside the canvas its ink's mean column moves by exactly the roll."""
+    inputs = maps[maps["kind"] == "input"]
+    centre = {
+        image: np.average(frame["col"], weights=frame["value"])
+        for image, frame in inputs.groupby("image")
+    }
+    return round(centre["shifted"] - centre["original"])
+
+
 def _colour(maps: np.ndarray, scale: float) -> np.ndarray:
     """The first three channels as red, green and blue (one channel: grey), on one scale
     for the original and the shifted maps, so equal responses look equal."""
@@ -47,7 +58,7 @@ def _colour(maps: np.ndarray, scale: float) -> np.ndarray:
 def plot_equivariance_maps(maps: pd.DataFrame, pdf: str | Path, png: str | Path) -> None:
     """Per border (rows): the digit, its shifted copy, and both layer-4 maps side by side."""
     borders = _borders(maps["border"])
-    shift = int(maps["shift_px"].max())
+    shift = _shift(maps)
     sns.set_theme(style="white", context="paper")
     figure, axes = plt.subplots(
         len(borders), 4, figsize=(9, 2.3 * len(borders) + 0.9), squeeze=False
