@@ -18,6 +18,8 @@ from transinv.plots import save_figure
 #: Errors below this are drawn at it (a log axis has no zero): exact zeros sit on the floor.
 ERROR_FLOOR = 1e-8
 DATASET = "mnist_canvas"
+#: Borders whose maps differ in width from the canvas.
+RESIZING_BORDERS = ("valid", "full_zero", "full_circular")
 
 
 def _borders(names: pd.Series) -> list[str]:
@@ -88,9 +90,11 @@ def plot_equivariance_maps(maps: pd.DataFrame, pdf: str | Path, png: str | Path)
             axis.set_yticks([])
         size = int(layer4["row"].max()) + 1
         axes_row[0].set_ylabel(f"{BORDER_LABELS[border]}\n(maps {size}x{size})", fontsize=8)
+    canvas_px = int(maps.loc[maps["kind"] == "input", "col"].max()) + 1
     figure.suptitle(
         "Wolf's equivariance illustration, per border type: layer-4 maps (channels 1-3 as "
-        "RGB) of the trained LeNet\n" + textwrap.fill(DATASET_DESCRIPTIONS[DATASET], 110),
+        f"RGB) of the trained LeNet;\na {canvas_px}-px canvas rolled by {shift} px. Data: "
+        + textwrap.fill(DATASET_DESCRIPTIONS[DATASET], 110),
         fontsize=9,
     )
     figure.tight_layout()
@@ -134,7 +138,7 @@ def plot_equivariance_error(summary: pd.DataFrame, pdf: str | Path, png: str | P
         agreement = means[means["metric"] == "prediction_agreement"]
         axis.plot(agreement["shift_px"], agreement["value"], marker="o", color="tab:blue")
         axis.set_ylim(-5, 105)
-        axis.set_xlabel("shift of a 28-px digit (px)")
+        axis.set_xlabel("shift of a 28-px digit (px, black fill)")
         change = means[means["metric"] == "logit_change"]
         twin = axis.twinx()
         twin.plot(change["shift_px"], change["value"], marker="s", color="tab:orange")
@@ -150,6 +154,11 @@ def plot_equivariance_error(summary: pd.DataFrame, pdf: str | Path, png: str | P
         f"{DATASET_DESCRIPTIONS[DATASET]}; {scales} scale",
         theory_verdict(equivariance_checks(rows)).text,
     ]
+    if set(borders) & set(RESIZING_BORDERS):
+        lines.append(
+            "A map narrower or wider than the canvas (V-Conv, F-Conv) is rolled at its own "
+            "width, so its whole-map error also counts ink that the roll wraps past the edge."
+        )
     figure.suptitle("\n".join(textwrap.fill(line, width) for line in lines), fontsize=9)
     figure.tight_layout()
     save_figure(figure, pdf, png)
