@@ -26,8 +26,11 @@ def test_tiny_pipeline_runs_through_slurm_to_the_report(tmp_path: Path) -> None:
     workdir = make_workdir(tmp_path / "work")
     tiny = yaml.safe_load((REPO / "tests" / "data" / "tiny.yaml").read_text())
     tiny["runtime"] = {"gpus": {"red_green": 1, "quadrant": 1}}
-    # Every Exp 4 and Exp 5 rule once through the cluster (the local tiny run covers their grids):
-    # each SLURM job costs a submission and a Python start-up on the one test node.
+    # Every rule of Exp 2-5 once or twice through the cluster (the local tiny run covers their
+    # grids): each SLURM job costs a submission and a Python start-up on the one test node,
+    # and the GPU trainings queue for its one GPU.
+    tiny["quadrant"].update(architectures=["resnet18"])
+    tiny["shift"].update(protocols=["corrected"])
     tiny["data_efficiency"].update(protocols=["corrected"], variants=["f_conv"])
     tiny["data_efficiency"].update(images_per_class=[None])
     tiny["patch_matching"].update(variants=["f_conv"], triplet_counts=[16])
@@ -56,7 +59,7 @@ def test_tiny_pipeline_runs_through_slurm_to_the_report(tmp_path: Path) -> None:
             "--jobs", "20",
             "--slurm-array-jobs", "red_green_train",
             cwd=workdir,
-            timeout=600,  # measured 391 s with every experiment: room for a loaded machine
+            timeout=600,  # measured 294 s by itself: room for a loaded machine
         )  # fmt: skip
         assert run.returncode == 0, f"{run.stdout[-6000:]}\n{cluster.logs()}"
         report = cluster.snakemake(
