@@ -43,6 +43,7 @@ test: lint
 benchmark: install
 	$(RUN) $(BIN)/python benchmarks/red_green_training.py
 	$(RUN) $(BIN)/python benchmarks/red_green_vs_baseline.py
+	$(RUN) $(BIN)/python benchmarks/red_green_kernels.py
 	$(RUN) $(BIN)/python benchmarks/models_throughput.py
 	$(RUN) $(BIN)/python benchmarks/plan_paper.py
 	$(RUN) $(BIN)/python benchmarks/loader_throughput.py

@@ -21,7 +21,8 @@ def machine() -> str:
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
     cores = len(__import__("os").sched_getaffinity(0))
-    return f"CPU: {platform.processor() or platform.machine()}, {cores} cores available"
+    plural = "" if cores == 1 else "s"
+    return f"CPU: {platform.processor() or platform.machine()}, {cores} core{plural} available"
 
 
 def update_section(name: str, body: str) -> None:
