@@ -25,6 +25,7 @@ one, and the wrap and its gradient fold, which are memory passes.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -248,6 +249,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=25, help="timed runs per figure")
     args = parser.parse_args()
     keep_freed_memory()
+    # One core and one thread, as each Red-Green job of the workflow runs.
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     torch.set_num_threads(1)
     started = time.perf_counter()
     peak = matmul_peak(args.repeats)
