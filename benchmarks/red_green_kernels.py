@@ -190,19 +190,16 @@ def kernels_table(border: str, repeats: int, peak: float) -> pd.DataFrame:
     totals["GFLOP/s"] = totals["GFLOP"] / totals["ms"] * 1e3
     totals["% of peak"] = 100 * totals["GFLOP/s"] / peak
     totals["same numbers as ours"] = (
-        table.groupby("kernel", sort=False)["same numbers as ours"]
-        .agg(
-            lambda column: (
-                "not compared"
-                if "not compared" in set(column)
-                else "yes"
-                if set(column) == {"yes"}
-                else "no"
-            )
-        )
-        .to_numpy()
+        table.groupby("kernel", sort=False)["same numbers as ours"].agg(_all_layers).to_numpy()
     )
     return pd.concat([table, totals], ignore_index=True)
+
+
+def _all_layers(answers: pd.Series) -> str:
+    """A kernel computes our numbers only if it does so on every layer."""
+    if "not compared" in set(answers):
+        return "not compared"
+    return "yes" if set(answers) == {"yes"} else "no"
 
 
 def _row(
