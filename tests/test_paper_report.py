@@ -319,6 +319,9 @@ def test_title_page_and_appendix_provenance(tree: Tree, text: str) -> None:
     assert tree.paper.provenance.config_hash in text
     assert "environment that built this report" in text
     assert "What the corrected protocols fix" in text
+    # the per-section provenance table, in the PDF and in its LaTeX twin
+    assert "Data, scale and code of every section that ran" in text
+    assert "Data, scale and code of every section that ran" in (tree.latex / "main.tex").read_text()
 
 
 def test_main_tex_references_existing_files(tree: Tree) -> None:

@@ -349,6 +349,17 @@ class Provenance:
     per_section: list[tuple[str, str, str, str]]
     """(section, data, scale, code) for every section that ran."""
 
+    def sections_view(self) -> TableView | None:
+        """The appendix table of :attr:`per_section`, the same in both typesettings."""
+        if not self.per_section:
+            return None
+        return TableView(
+            "Data, scale and code of every section that ran",
+            ["Section", "Datasets", "Scale", "Code"],
+            [list(row) for row in self.per_section],
+            key_columns=4,
+        )
+
 
 @dataclass(frozen=True)
 class Paper:

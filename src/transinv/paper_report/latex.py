@@ -193,17 +193,8 @@ def _appendix(paper: Paper) -> str:
         rf"the one that ran the experiments).}} {escape(packages)}",
         "",
     ]
-    if provenance.per_section:
-        parts.append(
-            tabular(
-                TableView(
-                    "Data, scale and code of every section that ran",
-                    ["Section", "Datasets", "Scale", "Code"],
-                    [list(row) for row in provenance.per_section],
-                    key_columns=4,
-                )
-            )
-        )
+    if (sections := provenance.sections_view()) is not None:
+        parts.append(tabular(sections))
     parts += [r"\subsection*{What the corrected protocols fix}", r"\begin{description}"]
     parts += [rf"\item[{{{escape(name)}}}] {escape(defect)}" for name, defect in paper.defects]
     parts.append(r"\end{description}")

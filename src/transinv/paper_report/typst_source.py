@@ -197,17 +197,8 @@ def _appendix(paper: Paper) -> str:
             ),
         ),
     ]
-    if provenance.per_section:
-        parts.append(
-            table(
-                TableView(
-                    "Data, scale and code of every section that ran",
-                    ["Section", "Datasets", "Scale", "Code"],
-                    [list(row) for row in provenance.per_section],
-                    key_columns=4,
-                )
-            )
-        )
+    if (sections := provenance.sections_view()) is not None:
+        parts.append(table(sections))
     parts.append(f"#heading(level: 2, {literal('What the corrected protocols fix')})\n")
     parts += [
         f'- #text(weight: "bold", {literal(name + ": ")}){_text(defect)}\n'
