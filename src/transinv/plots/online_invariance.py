@@ -58,6 +58,13 @@ def _panels(runs: pd.DataFrame) -> tuple[list[tuple[str, str]], list[str]]:
     return sorted(pairs, key=order), conditions
 
 
+def _panel(runs: pd.DataFrame, model: str, border: str, condition: str) -> pd.DataFrame:
+    """The rows one panel draws: a net and border (the figure's row) in one condition."""
+    return runs[
+        (runs["model"] == model) & (runs["padding"] == border) & (runs["protocol"] == condition)
+    ]
+
+
 def _title(runs: pd.DataFrame, what: str) -> str:
     """What, on which data, at which scale; stand-in data said to be so."""
     datasets = sorted(runs["dataset"].unique())
@@ -95,11 +102,7 @@ def plot_online_invariance(summary: pd.DataFrame, pdf: str | Path, png: str | Pa
     image = None
     for (model, border), axes_row in zip(rows, axes, strict=True):
         for condition, axis in zip(conditions, axes_row, strict=True):
-            panel = runs[
-                (runs["model"] == model)
-                & (runs["padding"] == border)
-                & (runs["protocol"] == condition)
-            ]
+            panel = _panel(runs, model, border, condition)
             cells = panel[panel["metric"] == "location_accuracy"]
             if cells.empty:
                 axis.set_axis_off()
@@ -189,11 +192,7 @@ def plot_invariance_by_layer(summary: pd.DataFrame, pdf: str | Path, png: str | 
     subset_note = ""
     for (model, border), axes_row in zip(rows, axes, strict=True):
         for condition, axis in zip(conditions, axes_row, strict=True):
-            panel = similarities[
-                (similarities["model"] == model)
-                & (similarities["padding"] == border)
-                & (similarities["protocol"] == condition)
-            ]
+            panel = _panel(similarities, model, border, condition)
             if panel.empty:
                 axis.set_axis_off()
                 continue
